@@ -1,0 +1,247 @@
+"""The public interface: ``grad``, ``value_and_grad``, ``vjp``, ``source`` ...
+
+Each entry point compiles the derivative once per function and ``wrt`` (on
+first use), then calls the generated code directly.
+"""
+
+from __future__ import annotations
+
+import functools
+import weakref
+
+import numpy as np
+
+from .errors import NonScalarOutputError, SourceGradError
+from .load import load
+from .pipeline import compile_reverse
+
+_compiled = weakref.WeakKeyDictionary()
+
+
+class Derivative:
+    """A loaded generated function and what the API needs to call it."""
+
+    def __init__(self, compiled, module):
+        self.compiled = compiled
+        self.function = getattr(module, compiled.function)
+        source = compiled.source.func
+        self.function.__defaults__ = (source.__defaults__ or ()) + (1.0,)
+        self.function.__kwdefaults__ = source.__kwdefaults__
+        self.seed = self.function.__code__.co_varnames[self.function.__code__.co_argcount - 1]
+        self.text = compiled.text
+
+    def nonscalar(self, value) -> NonScalarOutputError:
+        where = self.compiled.source.where
+        message = (
+            f"grad needs a function whose output is a scalar, but {where.function} returned "
+            f"an output of shape {np.shape(value)}. Use sourcegrad.vjp for the "
+            "vector-Jacobian product, or reduce the output (e.g. with .sum())."
+        )
+        return NonScalarOutputError(where.format(self.compiled.output_node, message))
+
+
+def _key(wrt):
+    return tuple(wrt) if isinstance(wrt, (list, tuple)) else wrt
+
+
+def derivative(func, wrt=0, mode="reverse") -> Derivative:
+    """The compiled derivative of ``func`` (compiled on first request)."""
+    if mode != "reverse":
+        raise SourceGradError(f"mode={mode!r}: only reverse mode is available in this version")
+    if isinstance(func, Differentiable):
+        func = func.__wrapped__
+    table = _compiled.setdefault(func, {})
+    key = (mode, _key(wrt))
+    if key not in table:
+        compiled = compile_reverse(func, wrt)
+        stem = "grad_" + compiled.source.node.name
+        table[key] = Derivative(compiled, load(compiled.text, stem, compiled.free))
+    return table[key]
+
+
+def _match(g, x):
+    """``g`` with the type, shape and dtype kind of the primal ``x``."""
+    if isinstance(x, np.ndarray):
+        if type(g) is not np.ndarray or g.dtype != x.dtype or not g.flags.writeable:
+            dtype = x.dtype if x.dtype.kind in "fc" else np.float64
+            g = np.array(np.broadcast_to(g, x.shape), dtype=dtype)
+        return g
+    if isinstance(x, float):
+        return float(g)
+    if isinstance(x, np.generic):
+        return x.dtype.type(g) if x.dtype.kind in "fc" else np.float64(g)
+    if isinstance(x, int):
+        return float(g)
+    return g
+
+
+def _params(derivative, args, kwargs):
+    import inspect
+
+    sig = inspect.signature(derivative.compiled.source.func)
+    bound = sig.bind(*args, **kwargs)
+    bound.apply_defaults()
+    return bound.arguments
+
+
+def _run(derivative, args, kwargs, scalar=True, **seed):
+    try:
+        value, grads = derivative.function(*args, **kwargs, **seed)
+    except Exception:
+        if scalar:
+            value = derivative.compiled.source.func(*args, **kwargs)
+            if np.ndim(value) != 0:
+                raise derivative.nonscalar(value) from None
+        raise
+    if scalar and np.ndim(value) != 0:
+        raise derivative.nonscalar(value)
+    return value, grads
+
+
+def _matched(derivative, args, kwargs, grads, single):
+    names = derivative.compiled.wrt
+    if len(args) >= len(names) and not kwargs and _positional(derivative, names):
+        primals = [args[i] for i in _positions(derivative, names)]
+    else:
+        params = _params(derivative, args, kwargs)
+        primals = [params[n] for n in names]
+    if single:
+        return _match(grads, primals[0])
+    return tuple(_match(g, x) for g, x in zip(grads, primals))
+
+
+@functools.lru_cache(maxsize=None)
+def _positions_cached(params, names):
+    return tuple(params.index(n) for n in names)
+
+
+def _param_names(derivative):
+    code = derivative.compiled.source.func.__code__
+    return tuple(code.co_varnames[: code.co_argcount])
+
+
+def _positional(derivative, names) -> bool:
+    params = _param_names(derivative)
+    return all(n in params for n in names)
+
+
+def _positions(derivative, names):
+    return _positions_cached(_param_names(derivative), names)
+
+
+def value_and_grad(func, wrt=0):
+    """``f(*args) -> (value, gradient)``; a tuple of gradients for a tuple ``wrt``."""
+    single = not isinstance(wrt, (tuple, list))
+
+    @functools.wraps(func)
+    def value_and_grad_f(*args, **kwargs):
+        d = derivative(func, wrt)
+        value, grads = _run(d, args, kwargs)
+        return value, _matched(d, args, kwargs, grads, single)
+
+    return value_and_grad_f
+
+
+def grad(func, wrt=0):
+    """The gradient of the scalar function ``func`` with respect to ``wrt``."""
+    vg = value_and_grad(func, wrt)
+
+    @functools.wraps(func)
+    def grad_f(*args, **kwargs):
+        return vg(*args, **kwargs)[1]
+
+    return grad_f
+
+
+def vjp(func, *args, **kwargs):
+    """``(y, pullback)``: ``pullback(cotangent)`` gives one gradient per argument."""
+    target = func.__wrapped__ if isinstance(func, Differentiable) else func
+    code = target.__code__
+    positional = tuple(range(code.co_argcount))
+    d = derivative(target, positional)
+    value = target(*args, **kwargs)
+
+    def pullback(cotangent):
+        _, grads = _run(d, args, kwargs, scalar=False, **{d.seed: cotangent})
+        return _matched(d, args, kwargs, grads, single=False)
+
+    return value, pullback
+
+
+def source(func, mode="reverse", wrt=0) -> str:
+    """The text of the generated derivative module."""
+    return derivative(func, wrt, mode).text
+
+
+def _not_yet(name):
+    def unavailable(*args, **kwargs):
+        raise SourceGradError(
+            f"sourcegrad.{name} needs forward mode, which is not available in this version"
+        )
+
+    unavailable.__name__ = name
+    return unavailable
+
+
+jvp = _not_yet("jvp")
+hessian = _not_yet("hessian")
+hvp = _not_yet("hvp")
+
+
+def jacobian(func, wrt=0, mode="auto"):
+    """The Jacobian of ``func`` with respect to ``wrt``: output shape + input shape.
+
+    Built from reverse mode, one pullback per output element.
+    """
+    if mode == "forward":
+        raise SourceGradError("jacobian(mode='forward') needs forward mode, not available yet")
+    if mode not in ("auto", "reverse"):
+        raise SourceGradError(f"jacobian: mode must be 'auto', 'forward' or 'reverse', not {mode!r}")
+
+    def jacobian_f(*args, **kwargs):
+        d = derivative(func, wrt)
+        value = func(*args, **kwargs)
+        rows = []
+        for i in range(np.size(value)):
+            seed = np.zeros(np.shape(value))
+            seed.flat[i] = 1.0
+            _, g = _run(d, args, kwargs, scalar=False, **{d.seed: seed})
+            rows.append(np.asarray(_matched(d, args, kwargs, g, True)))
+        x = _matched(d, args, kwargs, 0.0, True)
+        return np.reshape(np.array(rows), np.shape(value) + np.shape(x))
+
+    return jacobian_f
+
+
+class Differentiable:
+    """What ``@differentiate`` returns: the function, plus its derivatives."""
+
+    def __init__(self, func, wrt=0):
+        functools.update_wrapper(self, func)
+        self.__wrapped__ = func
+        self.wrt = wrt
+
+    def __call__(self, *args, **kwargs):
+        return self.__wrapped__(*args, **kwargs)
+
+    def grad(self, *args, **kwargs):
+        return grad(self.__wrapped__, self.wrt)(*args, **kwargs)
+
+    def value_and_grad(self, *args, **kwargs):
+        return value_and_grad(self.__wrapped__, self.wrt)(*args, **kwargs)
+
+    def vjp(self, *args, **kwargs):
+        return vjp(self.__wrapped__, *args, **kwargs)
+
+    def jvp(self, primals, tangents):
+        return jvp(self.__wrapped__, primals, tangents)
+
+    def source(self, mode="reverse"):
+        return source(self.__wrapped__, mode, self.wrt)
+
+
+def differentiate(func=None, *, wrt=0):
+    """Decorator: ``@differentiate`` or ``@differentiate(wrt=...)``."""
+    if func is None:
+        return lambda f: Differentiable(f, wrt)
+    return Differentiable(func, wrt)

@@ -1,0 +1,121 @@
+"""Stage 2, check: reject what sourcegrad cannot differentiate, up front.
+
+Invariant established: the function body holds only constructs that the later
+stages handle; anything else has raised an ``UnsupportedSyntaxError`` that
+names the file, the line and the construct, with a caret.  No later stage
+meets a construct it does not know.
+
+>>> import gast
+>>> from sourcegrad.errors import Where
+>>> tree = gast.parse("def f(x):\\n    for i in range(3):\\n        x = x * 2\\n    return x")
+>>> check(tree.body[0], Where("model.py", "f", 0, ["def f(x):", "    for i in range(3):"]))
+Traceback (most recent call last):
+...
+sourcegrad.errors.UnsupportedSyntaxError: model.py, line 2, in f: a 'for' loop is not supported yet
+    for i in range(3):
+    ^^^^^^^^^^^^^^^^^^
+"""
+
+from __future__ import annotations
+
+import gast
+
+from .errors import UnsupportedSyntaxError, Where
+
+#: Constructs rejected wherever they appear, with the words that name them.
+UNSUPPORTED = {
+    gast.For: "a 'for' loop",
+    gast.AsyncFor: "an 'async for' loop",
+    gast.While: "a 'while' loop",
+    gast.If: "an 'if' statement",
+    gast.IfExp: "a conditional expression ('a if c else b')",
+    gast.BoolOp: "'and' / 'or'",
+    gast.Try: "a 'try' statement",
+    gast.With: "a 'with' statement",
+    gast.AsyncWith: "an 'async with' statement",
+    gast.Yield: "'yield' (generators)",
+    gast.YieldFrom: "'yield from' (generators)",
+    gast.Await: "'await'",
+    gast.ClassDef: "a class definition",
+    gast.Global: "a 'global' statement",
+    gast.Nonlocal: "a 'nonlocal' statement",
+    gast.FunctionDef: "a nested function definition",
+    gast.AsyncFunctionDef: "a nested function definition",
+    gast.Lambda: "a lambda inside the function",
+    gast.ListComp: "a list comprehension",
+    gast.SetComp: "a set comprehension",
+    gast.DictComp: "a dict comprehension",
+    gast.GeneratorExp: "a generator expression",
+    gast.Dict: "a dict literal",
+    gast.Set: "a set literal",
+    gast.NamedExpr: "an assignment expression (':=')",
+    gast.Starred: "star-unpacking ('*args')",
+    gast.Delete: "a 'del' statement",
+    gast.Import: "an import inside the function",
+    gast.ImportFrom: "an import inside the function",
+    gast.Raise: "a 'raise' statement",
+    gast.Match: "a 'match' statement",
+    gast.Break: "'break'",
+    gast.Continue: "'continue'",
+}
+
+
+def check(node: gast.FunctionDef, where: Where) -> gast.FunctionDef:
+    """Return ``node`` unchanged, or raise at the first unsupported construct."""
+    _check_arguments(node, where)
+    for stmt in node.body:
+        for child in gast.walk(stmt):
+            message = UNSUPPORTED.get(type(child))
+            if message is not None:
+                raise where.error(UnsupportedSyntaxError, child, f"{message} is not supported yet")
+            _check_node(child, where)
+    _check_returns(node, where)
+    return node
+
+
+def _check_arguments(node: gast.FunctionDef, where: Where) -> None:
+    args = node.args
+    if args.vararg is not None or args.kwarg is not None:
+        extra = args.vararg or args.kwarg
+        raise where.error(
+            UnsupportedSyntaxError, extra or node,
+            "functions with *args or **kwargs are not supported; name each argument",
+        )
+    if args.posonlyargs:
+        pass  # positional-only parameters behave like ordinary ones here
+
+
+def _check_node(child, where: Where) -> None:
+    if isinstance(child, gast.Compare) and len(child.ops) > 1:
+        raise where.error(
+            UnsupportedSyntaxError, child,
+            "a chained comparison is not supported; write 'a < b and b < c' as two",
+        )
+    if isinstance(child, (gast.Assign, gast.AugAssign, gast.AnnAssign)):
+        targets = child.targets if isinstance(child, gast.Assign) else [child.target]
+        for target in targets:
+            for sub in gast.walk(target):
+                if isinstance(sub, gast.Subscript):
+                    raise where.error(
+                        UnsupportedSyntaxError, sub,
+                        "writing into an array ('y[i] = v') is not supported yet",
+                    )
+                if isinstance(sub, gast.Attribute):
+                    raise where.error(
+                        UnsupportedSyntaxError, sub, "assigning to an attribute is not supported"
+                    )
+
+
+def _check_returns(node: gast.FunctionDef, where: Where) -> None:
+    returns = [n for n in gast.walk(node) if isinstance(n, gast.Return)]
+    last = node.body[-1] if node.body else None
+    for ret in returns:
+        if ret is not last:
+            raise where.error(
+                UnsupportedSyntaxError, ret,
+                "a 'return' before the end of the function is not supported yet",
+            )
+        if ret.value is None:
+            raise where.error(UnsupportedSyntaxError, ret, "the function returns nothing")
+    if not returns:
+        raise where.error(UnsupportedSyntaxError, node, "the function has no 'return' statement")

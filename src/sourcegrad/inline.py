@@ -1,0 +1,165 @@
+"""Instantiate a rule template at a call site.
+
+``instantiate`` returns the template's statements with its parameters
+replaced by the call's arguments, its local names made fresh, its static
+``if`` tests decided, constant sub-expressions folded, and each
+``d[x] = e`` turned into ``bx += e`` on the adjoint of ``x`` (or dropped when
+``x`` has none).  The reverse pass then turns those ``+=`` into a first
+assignment or an accumulation.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import operator
+
+import gast
+
+from .rules import is_d
+
+_SAFE = {"len": len, "isinstance": isinstance, "tuple": tuple, "int": int,
+         "float": float, "bool": bool}
+_FOLD = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
+         gast.Div: operator.truediv}
+
+
+def instantiate(template, output: str, bound: dict, adjoint_of, namer) -> list:
+    """The template body at this call site (see the module docstring)."""
+    binding = {name: _literal(value) for name, value in template.defaults().items()}
+    binding.update(bound)
+    binding[template.output] = _load(output)
+    body = [s for s in copy.deepcopy(template.node.body) if not _docstring(s)]
+    body = _decide(body, binding)
+    renames = {n.id: namer.fresh(n.id) for s in body for n in gast.walk(s)
+               if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+    out = []
+    for stmt in body:
+        out.extend(_place(stmt, binding, renames, template.output, adjoint_of, namer))
+    return out
+
+
+def _load(name):
+    return gast.Name(id=name, ctx=gast.Load(), annotation=None, type_comment=None)
+
+
+def _docstring(stmt) -> bool:
+    return isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Constant)
+
+
+def _literal(value):
+    """A default value as an expression."""
+    if isinstance(value, tuple):
+        return gast.Tuple(elts=[_literal(v) for v in value], ctx=gast.Load())
+    return gast.Constant(value=value, kind=None)
+
+
+def static_value(node):
+    """The Python value of a literal expression; raise ``ValueError`` if none."""
+    if isinstance(node, gast.Constant):
+        return node.value
+    if isinstance(node, (gast.Tuple, gast.List)):
+        return tuple(static_value(e) for e in node.elts)
+    raise ValueError("not a literal")
+
+
+def _decide(body, binding) -> list:
+    """Replace each ``if`` by the branch its static test picks (else: ``orelse``)."""
+    out = []
+    for stmt in body:
+        if isinstance(stmt, gast.If):
+            out.extend(_decide(stmt.body if _test(stmt.test, binding) else stmt.orelse, binding))
+        else:
+            out.append(stmt)
+    return out
+
+
+def _test(test, binding) -> bool:
+    env = {}
+    for node in gast.walk(test):
+        if isinstance(node, gast.Name) and node.id not in _SAFE:
+            try:
+                env[node.id] = static_value(binding[node.id])
+            except (KeyError, ValueError):
+                return False
+    expr = gast.gast_to_ast(gast.Expression(body=test))
+    ast.fix_missing_locations(expr)
+    return bool(eval(compile(expr, "<rule>", "eval"), {"__builtins__": _SAFE}, env))
+
+
+def _substitute(node, binding, renames, output, adjoint_of):
+    """``node`` with parameters, locals and ``d[output]`` replaced."""
+
+    class Replace(gast.NodeTransformer):
+        def visit_Subscript(self, sub):
+            if is_d(sub):
+                if sub.slice.id != output:
+                    raise AssertionError("a template may only read d[<output>]")
+                return _load(adjoint_of(binding[output].id))
+            return self.generic_visit(sub)
+
+        def visit_Name(self, name):
+            if name.id in renames:
+                name.id = renames[name.id]
+                return name
+            if name.id in binding and isinstance(name.ctx, gast.Load):
+                return copy.deepcopy(binding[name.id])
+            return name
+
+    return _fold(Replace().visit(node))
+
+
+def _fold(node):
+    """Fold arithmetic on constants; ``e ** 1`` is ``e``."""
+
+    class Fold(gast.NodeTransformer):
+        def visit_BinOp(self, op):
+            self.generic_visit(op)
+            left, right = op.left, op.right
+            if (isinstance(left, gast.Constant) and isinstance(right, gast.Constant)
+                    and type(op.op) in _FOLD and _number(left) and _number(right)):
+                return gast.Constant(value=_FOLD[type(op.op)](left.value, right.value), kind=None)
+            if isinstance(op.op, gast.Pow) and isinstance(right, gast.Constant) and right.value == 1:
+                return left
+            return op
+
+    return Fold().visit(node)
+
+
+def _number(node) -> bool:
+    return isinstance(node.value, (int, float)) and not isinstance(node.value, bool)
+
+
+def _place(stmt, binding, renames, output, adjoint_of, namer) -> list:
+    """The statements for one template statement at this call site."""
+    if not (isinstance(stmt, gast.Assign) and is_d(stmt.targets[0])):
+        return [_substitute(stmt, binding, renames, output, adjoint_of)]
+    value = _substitute(stmt.value, binding, renames, output, adjoint_of)
+    target = binding.get(stmt.targets[0].slice.id)
+    if isinstance(target, gast.Name):
+        adjoint = adjoint_of(target.id)
+        return [] if adjoint is None else [_accumulate(adjoint, value)]
+    if not isinstance(target, (gast.Tuple, gast.List)):
+        return []
+    active = [(i, adjoint_of(e.id)) for i, e in enumerate(target.elts)
+              if isinstance(e, gast.Name) and adjoint_of(e.id) is not None]
+    if not active:
+        return []
+    out = []
+    if not isinstance(value, gast.Name):
+        parts = namer.fresh("bparts")
+        out.append(gast.Assign(targets=[gast.Name(id=parts, ctx=gast.Store(), annotation=None,
+                                                  type_comment=None)],
+                               value=value, type_comment=None))
+        value = _load(parts)
+    for i, adjoint in active:
+        item = gast.Subscript(value=copy.deepcopy(value),
+                              slice=gast.Constant(value=i, kind=None), ctx=gast.Load())
+        out.append(_accumulate(adjoint, item))
+    return out
+
+
+def _accumulate(adjoint: str, value) -> gast.AugAssign:
+    return gast.AugAssign(target=gast.Name(id=adjoint, ctx=gast.Store(), annotation=None,
+                                           type_comment=None),
+                          op=gast.Add(), value=value)

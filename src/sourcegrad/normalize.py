@@ -1,0 +1,317 @@
+"""Stage 3, normalize: lower the function to a small normal form.
+
+Invariant established: every statement of the body is one of
+
+====================================  ======================================
+``name = atom``                       a copy
+``name = atom OP atom``               a binary operator (``+ - * / ** @`` ...)
+``name = OP atom``                    a unary operator
+``name = atom CMP atom``              one comparison
+``name = f(arg, ..., k=arg)``         a call; ``f`` spelled canonically
+                                      (``np.tanh``); an ``arg`` is an atom or
+                                      a tuple or list of atoms
+``name = atom[index]``                an index of atoms, slices of atoms,
+                                      ``None`` and ``...``
+``name = atom.attr``                  an attribute read (``x.dtype``)
+``name = (atom, ...)``                a tuple or list literal
+``expr`` / ``assert ...``             a side effect, kept as written
+``return name``                       once, as the last statement
+====================================  ======================================
+
+where an atom is a name, a constant, or a reference to a module attribute
+(``np.pi``).  Method calls and attributes of arrays become NumPy calls,
+augmented assignments are expanded and tuple unpacking is split.  Each new
+statement keeps the line of the statement it came from.
+
+>>> import numpy as np
+>>> from sourcegrad.parse import parse
+>>> from sourcegrad.emit import to_source
+>>> def loss(W, x):
+...     h = np.tanh(W @ x)
+...     return (h * h).sum()
+>>> print(to_source(normalize(parse(loss))))
+def loss(W, x):
+    matmul = W @ x
+    h = np.tanh(matmul)
+    mul = h * h
+    loss = np.sum(mul)
+    return loss
+"""
+
+from __future__ import annotations
+
+import types
+
+import gast
+
+from .errors import UnsupportedSyntaxError
+from .names import Namer, attribute_chain, canonical, dotted, identifiers, resolve
+
+#: Temporaries are named after the operation that made them.
+OPERATOR_NAMES = {
+    gast.Add: "add", gast.Sub: "sub", gast.Mult: "mul", gast.Div: "div",
+    gast.Pow: "power", gast.MatMult: "matmul", gast.Mod: "mod",
+    gast.FloorDiv: "floordiv", gast.USub: "neg", gast.Not: "negation",
+    gast.Invert: "inverted", gast.BitAnd: "both", gast.BitOr: "either",
+}
+
+#: Temporaries named after a builtin would shadow it: these are renamed.
+CALL_NAMES = {"sum": "total", "max": "maxval", "min": "minval", "abs": "absval",
+              "round": "rounded", "len": "length", "float": "value", "pow": "power"}
+
+#: Array methods and the NumPy function each becomes.
+METHODS = {
+    name: name for name in (
+        "sum", "mean", "max", "min", "prod", "std", "var", "dot", "reshape",
+        "transpose", "swapaxes", "squeeze", "ravel", "copy", "astype", "clip",
+        "argmax", "argmin", "round", "cumsum", "any", "all", "nonzero", "argsort",
+    )
+}
+METHODS["flatten"] = "ravel"
+#: Methods whose positional arguments pack into one tuple: ``x.reshape(2, 3)``.
+PACKED = {"reshape", "transpose"}
+#: Array attributes and the NumPy function each becomes.
+ATTRIBUTES = {"T": "transpose", "shape": "shape", "ndim": "ndim", "size": "size"}
+
+
+def normalize(parsed) -> gast.FunctionDef:
+    """The normal form of ``parsed.node``, a new ``FunctionDef``."""
+    return _Normalizer(parsed).run()
+
+
+def _name(id_, ctx=None):
+    return gast.Name(id=id_, ctx=ctx or gast.Load(), annotation=None, type_comment=None)
+
+
+def _assigned(node) -> set:
+    out = {a.id for a in node.args.args + node.args.posonlyargs + node.args.kwonlyargs}
+    for sub in gast.walk(node):
+        if isinstance(sub, gast.Name) and isinstance(sub.ctx, gast.Store):
+            out.add(sub.id)
+    return out
+
+
+class _Normalizer:
+    def __init__(self, parsed):
+        self.node = parsed.node
+        self.namespace = parsed.namespace
+        self.where = parsed.where
+        self.locals = _assigned(parsed.node)
+        self.namer = Namer(identifiers(parsed.node.args) | set().union(
+            *(identifiers(s) for s in parsed.node.body)))
+        self.body = []
+        self.origin = parsed.node
+
+    def run(self) -> gast.FunctionDef:
+        for stmt in self.node.body:
+            self.origin = stmt
+            self.statement(stmt)
+        out = gast.FunctionDef(
+            name=self.node.name, args=self.node.args, body=self.body, decorator_list=[],
+            returns=None, type_comment=None, type_params=[],
+        )
+        return gast.copy_location(out, self.node)
+
+    def error(self, node, message):
+        return self.where.error(UnsupportedSyntaxError, node, message)
+
+    # statements --------------------------------------------------------
+
+    def emit(self, stmt):
+        self.body.append(gast.copy_location(stmt, self.origin))
+
+    def assign(self, target: str, value) -> None:
+        self.emit(gast.Assign(targets=[_name(target, gast.Store())], value=value,
+                              type_comment=None))
+
+    def temp(self, value, hint: str) -> gast.Name:
+        name = self.namer.fresh(hint)
+        self.assign(name, value)
+        return _name(name)
+
+    def statement(self, stmt) -> None:
+        if isinstance(stmt, gast.Assign):
+            first, *rest = stmt.targets
+            self.bind(first, stmt.value)
+            for target in rest:
+                self.bind(target, _name(first.id) if isinstance(first, gast.Name) else stmt.value)
+        elif isinstance(stmt, gast.AnnAssign):
+            if stmt.value is not None:
+                self.bind(stmt.target, stmt.value)
+        elif isinstance(stmt, gast.AugAssign):
+            name = stmt.target.id
+            self.assign(name, gast.BinOp(left=_name(name), op=stmt.op, right=self.atom(stmt.value)))
+        elif isinstance(stmt, gast.Return):
+            self.ret(stmt.value)
+        elif isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Constant):
+            pass  # a docstring or a bare constant
+        elif isinstance(stmt, (gast.Expr, gast.Assert)):
+            self.emit(stmt)
+        elif not isinstance(stmt, gast.Pass):
+            raise self.error(stmt, f"the statement {type(stmt).__name__} is not supported")
+
+    def bind(self, target, value) -> None:
+        if isinstance(target, gast.Name):
+            self.assign(target.id, self.rhs(value))
+        elif isinstance(target, (gast.Tuple, gast.List)):
+            self.unpack(target, value)
+        else:
+            raise self.error(target, "this assignment target is not supported")
+
+    def unpack(self, target, value) -> None:
+        names = {n.id for n in gast.walk(target) if isinstance(n, gast.Name)}
+        if isinstance(value, (gast.Tuple, gast.List)) and len(value.elts) == len(target.elts):
+            parts = []
+            for elt in value.elts:
+                part = self.atom(elt)
+                if isinstance(part, gast.Name) and part.id in names:
+                    part = self.temp(part, part.id + "_old")
+                parts.append(part)
+            for sub, part in zip(target.elts, parts):
+                self.bind(sub, part)
+            return
+        source = self.atom(value)
+        for i, sub in enumerate(target.elts):
+            item = gast.Subscript(value=source, slice=gast.Constant(value=i, kind=None),
+                                  ctx=gast.Load())
+            self.bind(sub, item)
+
+    def ret(self, value) -> None:
+        if isinstance(value, gast.Name) and value.id in self.locals:
+            result = value
+        else:
+            base = "out" if self.node.name.startswith("lambda_") else self.node.name
+            result = self.temp(self.rhs(value), base)
+        self.emit(gast.Return(value=_name(result.id)))
+
+    # expressions ---------------------------------------------------------
+
+    def is_global(self, parts) -> bool:
+        return parts is not None and parts[0] not in self.locals
+
+    def atom(self, e):
+        """A name or constant holding the value of ``e``, adding temporaries."""
+        if isinstance(e, (gast.Name, gast.Constant)):
+            return e
+        if (isinstance(e, gast.UnaryOp) and isinstance(e.op, gast.USub)
+                and isinstance(e.operand, gast.Constant)
+                and isinstance(e.operand.value, (int, float, complex))
+                and not isinstance(e.operand.value, bool)):
+            return gast.Constant(value=-e.operand.value, kind=None)
+        if isinstance(e, gast.Attribute) and self.is_global(dotted(e)):
+            return self.global_ref(e)
+        value = self.rhs(e)
+        if isinstance(value, (gast.Name, gast.Constant)):
+            return value
+        return self.temp(value, self.hint(value))
+
+    def hint(self, value) -> str:
+        if isinstance(value, (gast.BinOp, gast.UnaryOp)):
+            return OPERATOR_NAMES.get(type(value.op), "t")
+        if isinstance(value, gast.Call):
+            parts = dotted(value.func) or ["t"]
+            return CALL_NAMES.get(parts[-1], parts[-1])
+        if isinstance(value, gast.Subscript):
+            base = value.value.id if isinstance(value.value, gast.Name) else "item"
+            return base + "_item"
+        if isinstance(value, gast.Compare):
+            return "cond"
+        if isinstance(value, (gast.Tuple, gast.List)):
+            return "items"
+        return "t"
+
+    def global_ref(self, e):
+        parts = dotted(e)
+        try:
+            return attribute_chain(canonical(parts, self.namespace))
+        except KeyError:
+            raise self.error(e, f"the name '{'.'.join(parts)}' is not defined") from None
+
+    def rhs(self, e):
+        """A single operation over atoms computing ``e``."""
+        if isinstance(e, (gast.Name, gast.Constant)):
+            return e
+        if isinstance(e, gast.BinOp):
+            return gast.BinOp(left=self.atom(e.left), op=e.op, right=self.atom(e.right))
+        if isinstance(e, gast.UnaryOp):
+            if isinstance(e.op, gast.UAdd):
+                return self.atom(e.operand)
+            if isinstance(e.operand, gast.Constant):
+                return self.atom(e)
+            return gast.UnaryOp(op=e.op, operand=self.atom(e.operand))
+        if isinstance(e, gast.Compare):
+            return gast.Compare(left=self.atom(e.left), ops=e.ops,
+                                comparators=[self.atom(e.comparators[0])])
+        if isinstance(e, gast.Call):
+            return self.call(e)
+        if isinstance(e, gast.Attribute):
+            return self.attribute(e)
+        if isinstance(e, gast.Subscript):
+            return gast.Subscript(value=self.atom(e.value), slice=self.index(e.slice),
+                                  ctx=gast.Load())
+        if isinstance(e, (gast.Tuple, gast.List)):
+            return type(e)(elts=[self.atom(x) for x in e.elts], ctx=gast.Load())
+        raise self.error(e, f"the expression {type(e).__name__} is not supported")
+
+    def index(self, s):
+        if isinstance(s, gast.Slice):
+            return gast.Slice(*(None if p is None else self.atom(p)
+                                for p in (s.lower, s.upper, s.step)))
+        if isinstance(s, gast.Tuple):
+            return gast.Tuple(elts=[self.index(p) for p in s.elts], ctx=gast.Load())
+        return self.atom(s)
+
+    def arg(self, e):
+        if isinstance(e, (gast.Tuple, gast.List)):
+            return type(e)(elts=[self.atom(x) for x in e.elts], ctx=gast.Load())
+        return self.atom(e)
+
+    def attribute(self, e):
+        parts = dotted(e)
+        if self.is_global(parts) and not self.is_value(parts):
+            return self.global_ref(e)
+        if e.attr in ATTRIBUTES:
+            return self.np_call(ATTRIBUTES[e.attr], [self.atom(e.value)], [])
+        if e.attr in ("dtype", "itemsize", "nbytes"):
+            return gast.Attribute(value=self.atom(e.value), attr=e.attr, ctx=gast.Load())
+        raise self.error(e, f"the attribute .{e.attr} is not supported")
+
+    def is_value(self, parts) -> bool:
+        """Whether the head of a global dotted name is a value, not a module."""
+        try:
+            head = self.namespace.lookup(parts[0])
+        except KeyError:
+            return False
+        return not isinstance(head, (types.ModuleType, type))
+
+    def np_call(self, name, args, keywords):
+        return gast.Call(func=attribute_chain(["np", name]), args=args, keywords=keywords)
+
+    def call(self, e):
+        parts = dotted(e.func)
+        method = isinstance(e.func, gast.Attribute) and (
+            parts is None or not self.is_global(parts) or self.is_value(parts))
+        if method:
+            return self.method(e)
+        if parts is None:
+            raise self.error(e.func, "calling the result of an expression is not supported")
+        try:
+            spelled = canonical(parts, self.namespace)
+            resolve(parts, self.namespace)
+        except KeyError:
+            raise self.error(e.func, f"the name '{'.'.join(parts)}' is not defined") from None
+        return gast.Call(
+            func=attribute_chain(spelled), args=[self.arg(a) for a in e.args],
+            keywords=[gast.keyword(arg=k.arg, value=self.arg(k.value)) for k in e.keywords],
+        )
+
+    def method(self, e):
+        name = e.func.attr
+        if name not in METHODS:
+            raise self.error(e.func, f"the method .{name}() is not supported")
+        receiver = self.atom(e.func.value)
+        args = [self.arg(a) for a in e.args]
+        if name in PACKED and len(args) > 1:
+            args = [gast.Tuple(elts=args, ctx=gast.Load())]
+        keywords = [gast.keyword(arg=k.arg, value=self.arg(k.value)) for k in e.keywords]
+        return self.np_call(METHODS[name], [receiver] + args, keywords)

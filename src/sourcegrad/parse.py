@@ -1,0 +1,155 @@
+"""Stage 1, parse: a function object to a ``gast.FunctionDef`` and its namespace.
+
+Invariant established: the tree is a single ``FunctionDef`` whose line numbers
+are those of the user's file, whatever the indentation of the original
+definition; decorators are dropped; a lambda becomes a ``def`` of the same
+arguments that returns its body.
+
+>>> import numpy as np
+>>> def f(x):
+...     return np.tanh(x)
+>>> parsed = parse(f)
+>>> parsed.node.name, [a.id for a in parsed.node.args.args]
+('f', ['x'])
+>>> parsed.namespace.lookup("np") is np
+True
+"""
+
+from __future__ import annotations
+
+import builtins
+import inspect
+import linecache
+import textwrap
+from dataclasses import dataclass, field
+
+import gast
+
+from .errors import SourceNotFoundError, UnsupportedSyntaxError, Where
+
+
+@dataclass
+class Namespace:
+    """Where the free names of a function resolve: closure, globals, builtins."""
+
+    globals: dict
+    closure: dict = field(default_factory=dict)
+
+    def lookup(self, name: str):
+        """The object ``name`` refers to; ``KeyError`` if it is not bound."""
+        if name in self.closure:
+            return self.closure[name]
+        if name in self.globals:
+            return self.globals[name]
+        return getattr(builtins, name) if hasattr(builtins, name) else _raise(name)
+
+
+def _raise(name):
+    raise KeyError(name)
+
+
+@dataclass
+class Parsed:
+    """A parsed function: its tree, namespace, and where it came from."""
+
+    node: gast.FunctionDef
+    namespace: Namespace
+    where: Where
+    func: object
+
+
+def parse(func) -> Parsed:
+    """Parse ``func`` into a ``Parsed`` record."""
+    code = getattr(func, "__code__", None)
+    if code is None:
+        raise SourceNotFoundError(f"{func!r} is not a Python function")
+    filename = code.co_filename
+    try:
+        lines, first = inspect.getsourcelines(func)
+    except (OSError, TypeError) as exc:
+        raise SourceNotFoundError(
+            f"cannot read the source of {func.__qualname__} ({filename}): {exc}. "
+            "sourcegrad needs functions defined in a file."
+        ) from None
+    text = "".join(lines)
+    dedented = textwrap.dedent(text)
+    shift = _indent(text) - _indent(dedented)
+    all_lines = linecache.getlines(filename) or None
+    where = Where(filename, func.__qualname__, shift, all_lines)
+    tree, added = _parse_text(dedented, where, first)
+    gast.increment_lineno(tree, first - 1 - added)
+    node = _find(tree, func, where, first)
+    namespace = Namespace(func.__globals__, _closure(func))
+    return Parsed(node=node, namespace=namespace, where=where, func=func)
+
+
+def _indent(text: str) -> int:
+    for line in text.splitlines():
+        if line.strip():
+            return len(line) - len(line.lstrip())
+    return 0
+
+
+def _parse_text(text: str, where: Where, first: int):
+    """The module tree of ``text`` and how many lines were added before it."""
+    try:
+        return gast.parse(text), 0
+    except SyntaxError:
+        # A lambda inside a larger expression: getsource gives the whole
+        # statement's first lines, which may not parse alone.  Try the
+        # parenthesised text, then give up with a clear message.
+        body = text.strip()
+        while body:
+            try:
+                return gast.parse("(\n" + body + "\n)"), 1
+            except SyntaxError:
+                body = body[:-1].rstrip()
+        raise SourceNotFoundError(
+            f"{where.filename}, line {first}: cannot parse the source of "
+            f"{where.function}"
+        ) from None
+
+
+def _find(tree, func, where: Where, first: int) -> gast.FunctionDef:
+    name = func.__name__
+    if name == "<lambda>":
+        return _find_lambda(tree, func, where, first)
+    for node in gast.walk(tree):
+        if isinstance(node, gast.FunctionDef) and node.name == name:
+            node.decorator_list = []
+            return node
+        if isinstance(node, gast.AsyncFunctionDef):
+            raise where.error(UnsupportedSyntaxError, node, "async functions are not supported")
+    raise SourceNotFoundError(f"{where.filename}, line {first}: no definition of {name} found")
+
+
+def _find_lambda(tree, func, where: Where, first: int) -> gast.FunctionDef:
+    params = list(func.__code__.co_varnames[: func.__code__.co_argcount])
+    found = [
+        n for n in gast.walk(tree)
+        if isinstance(n, gast.Lambda) and [a.id for a in n.args.args] == params
+    ]
+    if len(found) != 1:
+        raise SourceNotFoundError(
+            f"{where.filename}, line {first}: cannot tell which lambda on this line "
+            "to differentiate; give it a name with def"
+        )
+    lam = found[0]
+    ret = gast.Return(value=lam.body)
+    gast.copy_location(ret, lam.body)
+    node = gast.FunctionDef(
+        name=f"lambda_{first}", args=lam.args, body=[ret], decorator_list=[],
+        returns=None, type_comment=None, type_params=[],
+    )
+    return gast.copy_location(node, lam)
+
+
+def _closure(func) -> dict:
+    cells = func.__closure__ or ()
+    out = {}
+    for name, cell in zip(func.__code__.co_freevars, cells):
+        try:
+            out[name] = cell.cell_contents
+        except ValueError:  # an empty cell: a name assigned after the def
+            pass
+    return out

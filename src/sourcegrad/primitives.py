@@ -1,0 +1,129 @@
+"""Which primitive each normal-form statement applies, and to what.
+
+An analysis: ``primitives(fn, namespace, where)`` returns, for each statement
+of the body, an ``Op`` (the rule template and the argument expressions bound
+to its parameters), or ``None`` for a statement that is not an assignment.
+Activity analysis and the reverse pass both read it, so a statement is
+matched to its rule once.
+"""
+
+from __future__ import annotations
+
+import operator
+from dataclasses import dataclass, field
+
+import gast
+
+from . import rules
+from .errors import NoRuleError, UnsupportedSyntaxError
+from .names import MODULES, dotted, resolve
+from .runtime import stop_gradient
+
+BINARY = {
+    gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
+    gast.Div: operator.truediv, gast.Pow: operator.pow, gast.MatMult: operator.matmul,
+    gast.FloorDiv: operator.floordiv, gast.Mod: operator.mod, gast.BitAnd: operator.and_,
+    gast.BitOr: operator.or_, gast.BitXor: operator.xor,
+}
+UNARY = {gast.USub: operator.neg, gast.UAdd: operator.pos, gast.Not: operator.not_,
+         gast.Invert: operator.invert}
+
+
+@dataclass
+class Op:
+    """A primitive application: its rule and the arguments bound to the rule."""
+
+    template: object = None  # rules.Template, or None for a zero derivative
+    bound: dict = field(default_factory=dict)
+
+    def inputs(self) -> list:
+        """Names whose adjoint this statement's rule may set."""
+        if self.template is None:
+            return []
+        out = []
+        for param in sorted(self.template.diff_params):
+            value = self.bound.get(param)
+            elts = value.elts if isinstance(value, (gast.Tuple, gast.List)) else [value]
+            out.extend(e.id for e in elts if isinstance(e, gast.Name))
+        return out
+
+
+ZERO = Op()
+
+
+def primitives(fn: gast.FunctionDef, namespace, where) -> list:
+    """One ``Op`` (or ``None``) per statement of ``fn.body``."""
+    return [_match(stmt, namespace, where) if isinstance(stmt, gast.Assign) else None
+            for stmt in fn.body]
+
+
+def lookup_spelled(parts, namespace):
+    """The object a canonically spelled name (``np.tanh``) refers to."""
+    if parts[0] in MODULES:
+        obj = MODULES[parts[0]]
+        for attr in parts[1:]:
+            obj = getattr(obj, attr)
+        return obj
+    if parts == ["stop_gradient"]:
+        return stop_gradient
+    return resolve(parts, namespace)
+
+
+def _match(stmt, namespace, where) -> Op:
+    value = stmt.value
+    if isinstance(value, gast.Name):
+        return _bind(rules.REVERSE[rules.identity], [value], [], stmt, where, "a copy")
+    if isinstance(value, (gast.Constant, gast.Compare, gast.Attribute)):
+        return ZERO
+    if isinstance(value, gast.BinOp):
+        return _primitive(BINARY.get(type(value.op)), [value.left, value.right], [],
+                          stmt, where, type(value.op).__name__)
+    if isinstance(value, gast.UnaryOp):
+        return _primitive(UNARY.get(type(value.op)), [value.operand], [], stmt, where,
+                          type(value.op).__name__)
+    if isinstance(value, gast.Subscript):
+        return Op(rules.REVERSE[operator.getitem], {"x": value.value, "index": _index(value.slice)})
+    if isinstance(value, (gast.Tuple, gast.List)):
+        return Op(rules.REVERSE[rules.pack], {"xs": value})
+    if isinstance(value, gast.Call):
+        parts = dotted(value.func)
+        obj = lookup_spelled(parts, namespace)
+        return _primitive(obj, value.args, value.keywords, stmt, where, ".".join(parts))
+    raise where.error(UnsupportedSyntaxError, stmt, "this statement is not supported")
+
+
+def _primitive(obj, args, keywords, stmt, where, label) -> Op:
+    found = rules.lookup(obj)
+    if found is rules.ZERO:
+        return ZERO
+    if found is None:
+        raise where.error(
+            NoRuleError, stmt,
+            f"no derivative rule for {label}. Register one:\n"
+            f"    from sourcegrad.rules import reverse, d\n"
+            f"    @reverse({label})\n"
+            f"    def my_rule(y, x):\n"
+            f"        d[x] = d[y] * ...\n"
+            f"or wrap an argument in sourcegrad.stop_gradient if no derivative is needed",
+        )
+    return _bind(found, args, keywords, stmt, where, label)
+
+
+def _bind(template, args, keywords, stmt, where, label) -> Op:
+    try:
+        bound = template.bind(args, {k.arg: k.value for k in keywords})
+    except TypeError as exc:
+        raise where.error(
+            UnsupportedSyntaxError, stmt,
+            f"sourcegrad's rule for {label} does not take these arguments ({exc})",
+        ) from None
+    return Op(template, bound)
+
+
+def _index(index):
+    """An index as an expression: slices are written ``np.s_[...]``."""
+    if any(isinstance(n, gast.Slice) for n in gast.walk(index)):
+        s_ = gast.Attribute(value=gast.Name(id="np", ctx=gast.Load(), annotation=None,
+                                            type_comment=None), attr="s_", ctx=gast.Load())
+        return gast.Subscript(value=s_, slice=index, ctx=gast.Load())
+    return index

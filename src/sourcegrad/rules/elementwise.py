@@ -1,0 +1,155 @@
+"""Elementwise functions: ufuncs of one or two arguments, ``where``, ``clip``."""
+
+import math
+
+import numpy as np
+
+from ..runtime import between, unbroadcast
+from .registry import d, reverse
+
+
+@reverse(np.exp)
+def exp(y, x):
+    d[x] = d[y] * y
+
+
+@reverse(np.expm1)
+def expm1(y, x):
+    d[x] = d[y] * (y + 1.0)
+
+
+@reverse(np.log)
+def log(y, x):
+    d[x] = d[y] / x
+
+
+@reverse(np.log1p)
+def log1p(y, x):
+    d[x] = d[y] / (x + 1.0)
+
+
+@reverse(np.log2)
+def log2(y, x):
+    d[x] = d[y] / (x * math.log(2.0))
+
+
+@reverse(np.log10)
+def log10(y, x):
+    d[x] = d[y] / (x * math.log(10.0))
+
+
+@reverse(np.sqrt)
+def sqrt(y, x):
+    d[x] = d[y] * 0.5 / y
+
+
+@reverse(np.cbrt)
+def cbrt(y, x):
+    d[x] = d[y] / (3.0 * y * y)
+
+
+@reverse(np.square)
+def square(y, x):
+    d[x] = 2.0 * x * d[y]
+
+
+@reverse(np.reciprocal)
+def reciprocal(y, x):
+    d[x] = -d[y] * y * y
+
+
+@reverse(np.abs, np.absolute, abs, np.fabs)
+def absolute(y, x):
+    d[x] = d[y] * np.sign(x)
+
+
+@reverse(np.sin)
+def sin(y, x):
+    d[x] = d[y] * np.cos(x)
+
+
+@reverse(np.cos)
+def cos(y, x):
+    d[x] = -d[y] * np.sin(x)
+
+
+@reverse(np.tan)
+def tan(y, x):
+    d[x] = d[y] * (1.0 + y * y)
+
+
+@reverse(np.arcsin)
+def arcsin(y, x):
+    d[x] = d[y] / np.sqrt(1.0 - x * x)
+
+
+@reverse(np.arccos)
+def arccos(y, x):
+    d[x] = -d[y] / np.sqrt(1.0 - x * x)
+
+
+@reverse(np.arctan)
+def arctan(y, x):
+    d[x] = d[y] / (1.0 + x * x)
+
+
+@reverse(np.sinh)
+def sinh(y, x):
+    d[x] = d[y] * np.cosh(x)
+
+
+@reverse(np.cosh)
+def cosh(y, x):
+    d[x] = d[y] * np.sinh(x)
+
+
+@reverse(np.tanh)
+def tanh(y, x):
+    d[x] = d[y] * (1.0 - y * y)
+
+
+@reverse(np.arcsinh)
+def arcsinh(y, x):
+    d[x] = d[y] / np.sqrt(x * x + 1.0)
+
+
+@reverse(np.arctanh)
+def arctanh(y, x):
+    d[x] = d[y] / (1.0 - x * x)
+
+
+@reverse(np.arctan2)
+def arctan2(z, x1, x2):
+    d[x1] = unbroadcast(d[z] * x2 / (x1 * x1 + x2 * x2), x1)
+    d[x2] = unbroadcast(-d[z] * x1 / (x1 * x1 + x2 * x2), x2)
+
+
+@reverse(np.hypot)
+def hypot(z, x1, x2):
+    d[x1] = unbroadcast(d[z] * x1 / z, x1)
+    d[x2] = unbroadcast(d[z] * x2 / z, x2)
+
+
+@reverse(np.maximum, np.fmax)
+def maximum(z, x1, x2):
+    d[x1] = unbroadcast(d[z] * ((x1 > x2) + 0.5 * (x1 == x2)), x1)
+    d[x2] = unbroadcast(d[z] * ((x2 > x1) + 0.5 * (x1 == x2)), x2)
+
+
+@reverse(np.minimum, np.fmin)
+def minimum(z, x1, x2):
+    d[x1] = unbroadcast(d[z] * ((x1 < x2) + 0.5 * (x1 == x2)), x1)
+    d[x2] = unbroadcast(d[z] * ((x2 < x1) + 0.5 * (x1 == x2)), x2)
+
+
+@reverse(np.where)
+def where(y, condition, x, y_):
+    d[x] = unbroadcast(np.where(condition, d[y], 0.0), x)
+    d[y_] = unbroadcast(np.where(condition, 0.0, d[y]), y_)
+
+
+@reverse(np.clip)
+def clip(y, a, a_min, a_max):
+    d[a] = unbroadcast(d[y] * between(a, a_min, a_max), a)
+    d[a_min] = unbroadcast(d[y] * (a < a_min), a_min)
+    d[a_max] = unbroadcast(d[y] * (a > a_max), a_max)

@@ -1,0 +1,42 @@
+"""Reductions: ``sum``, ``mean``, ``max``/``min``, ``prod``, norms."""
+
+import numpy as np
+
+from ..runtime import extremum_grad, norm_grad, unreduce
+from .registry import d, reverse
+
+
+@reverse(np.sum)
+def sum(y, a, axis=None, dtype=None, keepdims=False):
+    if axis is None and not keepdims:
+        d[a] = np.broadcast_to(d[y], np.shape(a))
+    else:
+        d[a] = unreduce(d[y], a, axis, keepdims)
+
+
+@reverse(np.mean)
+def mean(y, a, axis=None, dtype=None, keepdims=False):
+    if axis is None and not keepdims:
+        d[a] = np.broadcast_to(d[y] / np.size(a), np.shape(a))
+    else:
+        d[a] = unreduce(d[y] * (np.size(y) / np.size(a)), a, axis, keepdims)
+
+
+@reverse(np.max, np.amax)
+def max(y, a, axis=None, keepdims=False):
+    d[a] = extremum_grad(d[y], a, y, axis, keepdims)
+
+
+@reverse(np.min, np.amin)
+def min(y, a, axis=None, keepdims=False):
+    d[a] = extremum_grad(d[y], a, y, axis, keepdims)
+
+
+@reverse(np.prod)
+def prod(y, a, axis=None, dtype=None, keepdims=False):
+    d[a] = unreduce(d[y] * y, a, axis, keepdims) / a
+
+
+@reverse(np.linalg.norm)
+def norm(y, x, ord=None, axis=None, keepdims=False):
+    d[x] = norm_grad(d[y], x, y, ord, axis, keepdims)

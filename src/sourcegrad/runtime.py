@@ -1,0 +1,207 @@
+"""Helpers that generated derivative code calls.
+
+This module holds no compiler: generated modules import it (and NumPy) and
+nothing else of sourcegrad.  Each helper is cheap when there is nothing to do:
+``unbroadcast`` returns its argument untouched when the shapes already match.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import SourceGradError
+
+__all__ = [
+    "stop_gradient", "unbroadcast", "unreduce", "unindex", "unconcatenate",
+    "unstack", "unvstack", "zeros_like", "extremum_grad", "norm_grad", "sign_safe_div",
+    "between", "inner_left", "inner_right", "matmul_left", "matmul_right", "dot_left", "dot_right",
+]
+
+
+def stop_gradient(x):
+    """Return ``x``; sourcegrad treats the result as a constant."""
+    return x
+
+
+def unbroadcast(g, like):
+    """Sum ``g`` over the axes NumPy broadcasting added to ``like``'s shape."""
+    shape = np.shape(like)
+    gshape = np.shape(g)
+    if gshape == shape:
+        return g
+    extra = len(gshape) - len(shape)
+    axes = tuple(range(extra)) + tuple(
+        i + extra for i, n in enumerate(shape) if n == 1 and gshape[i + extra] != 1
+    )
+    g = np.sum(g, axis=axes, keepdims=False) if axes else g
+    return np.reshape(g, shape)
+
+
+def _expand(g, shape, axis, keepdims):
+    """Give ``g`` back the reduced axes of a reduction over ``axis``."""
+    if axis is None or keepdims:
+        return np.reshape(g, [1] * len(shape)) if axis is None and not keepdims else g
+    axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
+    axes = tuple(sorted(a % len(shape) for a in axes))
+    return np.expand_dims(g, axes)
+
+
+def unreduce(g, x, axis=None, keepdims=False):
+    """The adjoint of a sum over ``axis``: ``g`` spread back over ``x``'s shape."""
+    shape = np.shape(x)
+    return np.broadcast_to(_expand(g, shape, axis, keepdims), shape)
+
+
+def extremum_grad(g, x, y, axis=None, keepdims=False):
+    """The adjoint of ``max``/``min``: ``g`` shared equally among the ties."""
+    shape = np.shape(x)
+    mask = x == _expand(y, shape, axis, keepdims)
+    count = np.sum(mask, axis=axis, keepdims=True)
+    return mask * (_expand(g, shape, axis, keepdims) / count)
+
+
+def unindex(g, x, index):
+    """The adjoint of ``x[index]``: zeros shaped like ``x`` with ``g`` put back.
+
+    Repeated integer indices accumulate (``np.add.at``); basic indices
+    (integers, slices, ``None``, ``...``) use a plain assignment.
+    """
+    out = np.zeros(np.shape(x), dtype=np.result_type(x, g, 1.0))
+    parts = index if isinstance(index, tuple) else (index,)
+    if all(_basic(p) for p in parts):
+        out[index] = g
+    else:
+        np.add.at(out, index, g)
+    return out
+
+
+def _basic(part) -> bool:
+    return part is None or part is Ellipsis or isinstance(part, (int, np.integer, slice))
+
+
+def unconcatenate(g, xs, axis=0):
+    """The adjoint of ``np.concatenate(xs, axis)``: one piece of ``g`` per input."""
+    if axis is None:
+        sizes = [np.size(x) for x in xs]
+        pieces = np.split(g, np.cumsum(sizes)[:-1])
+        return [np.reshape(p, np.shape(x)) for p, x in zip(pieces, xs)]
+    sizes = [np.shape(x)[axis] for x in xs]
+    return np.split(g, np.cumsum(sizes)[:-1], axis=axis)
+
+
+def unstack(g, axis=0):
+    """The adjoint of ``np.stack(xs, axis)``: ``g`` cut along ``axis``."""
+    return [np.take(g, i, axis=axis) for i in range(np.shape(g)[axis])]
+
+
+def zeros_like(x):
+    """A zero gradient shaped like ``x``: a float for a float, an array otherwise."""
+    if isinstance(x, (int, float)) and not isinstance(x, bool):
+        return 0.0
+    x = np.asarray(x)
+    dtype = x.dtype if x.dtype.kind in "fc" else np.float64
+    return np.zeros(x.shape, dtype=dtype)
+
+
+def sign_safe_div(num, den):
+    """``num / den`` where ``den`` is nonzero, 0 where it is zero."""
+    safe = np.where(den == 0, 1, den)
+    return np.where(den == 0, 0, num / safe)
+
+
+def norm_grad(g, x, y, ord=None, axis=None, keepdims=False):
+    """The adjoint of ``np.linalg.norm`` for the vector 2-norm and Frobenius norm,
+    the 1-norm and the max-norm of vectors."""
+    shape = np.shape(x)
+    single = axis is None and (ord is None or np.ndim(x) == 1) or np.ndim(axis) == 0
+    gx = _expand(g, shape, axis, keepdims)
+    yx = _expand(y, shape, axis, keepdims)
+    if ord in (None, 2, "fro") and (ord != 2 or single):
+        return gx * sign_safe_div(x, yx)
+    if ord == 1 and single:
+        return gx * np.sign(x)
+    if ord in (np.inf, float("inf")) and single:
+        return extremum_grad(g, np.abs(x), y, axis, keepdims) * np.sign(x)
+    raise SourceGradError(
+        f"sourcegrad has no derivative of np.linalg.norm with ord={ord!r} "
+        f"for an input of {np.ndim(x)} dimensions and axis={axis!r}"
+    )
+
+
+def _swap(a):
+    return np.swapaxes(a, -1, -2)
+
+
+def matmul_left(g, x, y):
+    """The adjoint of ``x @ y`` with respect to ``x``, for any ranks."""
+    if np.ndim(y) == 1:
+        return g * y if np.ndim(x) == 1 else np.multiply.outer(g, y)
+    if np.ndim(x) == 1:
+        return unbroadcast(np.matmul(y, g[..., None])[..., 0], x)
+    return unbroadcast(np.matmul(g, _swap(y)), x)
+
+
+def matmul_right(g, x, y):
+    """The adjoint of ``x @ y`` with respect to ``y``, for any ranks."""
+    if np.ndim(x) == 1:
+        return g * x if np.ndim(y) == 1 else unbroadcast(x[:, None] * g[..., None, :], y)
+    if np.ndim(y) == 1:
+        return unbroadcast(np.matmul(g[..., None, :], x)[..., 0, :], y)
+    return unbroadcast(np.matmul(_swap(x), g), y)
+
+
+def _dot_check(x, y):
+    if np.ndim(x) > 2 or np.ndim(y) > 2:
+        raise SourceGradError(
+            "sourcegrad differentiates np.dot for arrays of at most 2 dimensions; "
+            "use np.matmul or np.tensordot for more"
+        )
+
+
+def dot_left(g, x, y):
+    """The adjoint of ``np.dot(x, y)`` with respect to ``x``."""
+    if np.ndim(x) == 0 or np.ndim(y) == 0:
+        return unbroadcast(g * y, x)
+    _dot_check(x, y)
+    return matmul_left(g, x, y)
+
+
+def dot_right(g, x, y):
+    """The adjoint of ``np.dot(x, y)`` with respect to ``y``."""
+    if np.ndim(x) == 0 or np.ndim(y) == 0:
+        return unbroadcast(x * g, y)
+    _dot_check(x, y)
+    return matmul_right(g, x, y)
+
+
+def between(a, lo, hi):
+    """1 where ``lo <= a <= hi`` (a missing bound is no bound), else 0."""
+    inside = np.ones(np.shape(a), dtype=bool)
+    if lo is not None:
+        inside = inside & (a >= lo)
+    if hi is not None:
+        inside = inside & (a <= hi)
+    return inside
+
+
+def inner_left(g, a, b):
+    """The adjoint of ``np.inner(a, b)`` with respect to ``a``."""
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return unbroadcast(g * b, a)
+    na = np.ndim(a) - 1
+    return np.tensordot(g, b, (tuple(range(na, np.ndim(g))), tuple(range(np.ndim(b) - 1))))
+
+
+def inner_right(g, a, b):
+    """The adjoint of ``np.inner(a, b)`` with respect to ``b``."""
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return unbroadcast(a * g, b)
+    na = np.ndim(a) - 1
+    return np.tensordot(g, a, (tuple(range(na)), tuple(range(na))))
+
+
+def unvstack(g, xs):
+    """The adjoint of ``np.vstack(xs)``: rows of ``g`` back to each input's shape."""
+    sizes = [np.shape(np.atleast_2d(x))[0] for x in xs]
+    pieces = np.split(g, np.cumsum(sizes)[:-1], axis=0)
+    return [np.reshape(p, np.shape(x)) for p, x in zip(pieces, xs)]

@@ -1,0 +1,71 @@
+"""``check_grads``: derivatives against central finite differences.
+
+For random directions ``v`` (one per differentiable argument) and a random
+cotangent ``u`` it checks ``<u, J v>``, with ``J v`` from central
+differences, against ``<J^T u, v>`` from reverse mode.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _is_float(x) -> bool:
+    if isinstance(x, bool):
+        return False
+    if isinstance(x, (float, np.floating)):
+        return True
+    return isinstance(x, np.ndarray) and x.dtype.kind == "f"
+
+
+def _direction(x, rng):
+    if isinstance(x, np.ndarray):
+        return rng.standard_normal(x.shape).astype(x.dtype)
+    return float(rng.standard_normal())
+
+
+def _shift(args, dirs, eps):
+    return [x + eps * v if v is not None else x for x, v in zip(args, dirs)]
+
+
+def _inner(a, b) -> float:
+    return float(np.sum(np.asarray(a, dtype=np.float64) * np.asarray(b, dtype=np.float64)))
+
+
+def check_grads(f, args, modes=("reverse",), order=1, eps=None, rtol=1e-5, atol=1e-7,
+                seed=0, trials=2):
+    """Raise ``AssertionError`` if ``f``'s derivatives disagree with finite
+    differences at ``args``.  Only reverse mode and order 1 exist so far."""
+    from .api import vjp
+
+    unknown = set(modes) - {"reverse", "forward"}
+    if unknown:
+        raise ValueError(f"unknown modes {sorted(unknown)}")
+    if "forward" in modes or order != 1:
+        from .errors import SourceGradError
+
+        raise SourceGradError("check_grads: forward mode and order 2 are not available yet")
+    args = list(args)
+    rng = np.random.default_rng(seed)
+    lowest = min((np.finfo(x.dtype).eps for x in args if isinstance(x, np.ndarray)
+                  and x.dtype.kind == "f"), default=np.finfo(np.float64).eps)
+    if eps is None:
+        eps = 1e-6 if lowest < 1e-10 else 1e-2
+    if lowest > 1e-10:  # float32 and below: loosen
+        rtol, atol = max(rtol, 2e-2), max(atol, 2e-3)
+    for _ in range(trials):
+        dirs = [_direction(x, rng) if _is_float(x) else None for x in args]
+        y = f(*args)
+        u = rng.standard_normal(np.shape(y))
+        jv = (np.asarray(f(*_shift(args, dirs, eps)), dtype=np.float64)
+              - np.asarray(f(*_shift(args, dirs, -eps)), dtype=np.float64)) / (2 * eps)
+        expected = _inner(u, jv)
+        _, pullback = vjp(f, *args)
+        grads = pullback(u if np.ndim(y) else float(u))
+        got = sum(_inner(g, v) for g, v in zip(grads, dirs) if v is not None)
+        scale = max(1.0, abs(expected), abs(got))
+        if not abs(got - expected) <= atol + rtol * scale:
+            raise AssertionError(
+                f"reverse mode disagrees with finite differences for {getattr(f, '__name__', f)}:"
+                f" <J^T u, v> = {got!r}, <u, J v> = {expected!r} (difference {got - expected:.3g})"
+            )
