@@ -21,6 +21,7 @@ from __future__ import annotations
 import gast
 
 from .errors import UnsupportedSyntaxError, Where
+from .names import GENERATED
 
 #: Constructs rejected wherever they appear, with the words that name them.
 UNSUPPORTED = {
@@ -81,8 +82,13 @@ def _check_arguments(node: gast.FunctionDef, where: Where) -> None:
             UnsupportedSyntaxError, extra or node,
             "functions with *args or **kwargs are not supported; name each argument",
         )
-    if args.posonlyargs:
-        pass  # positional-only parameters behave like ordinary ones here
+    for param in args.posonlyargs + args.args + args.kwonlyargs:
+        if param.id in GENERATED:
+            raise where.error(
+                UnsupportedSyntaxError, param,
+                f"a parameter named '{param.id}' would hide the '{param.id}' that generated "
+                "code uses; rename the parameter",
+            )
 
 
 def _check_node(child, where: Where) -> None:

@@ -30,6 +30,9 @@ RESERVED = frozenset(
 #: Modules that generated code imports under a fixed name.
 MODULES = {"np": np, "math": math}
 
+#: The globals generated code reads: a user's local of the same name is renamed.
+GENERATED = frozenset(MODULES) | frozenset(runtime.__all__)
+
 
 class Namer:
     """Deterministic fresh names that avoid every name already taken."""

@@ -40,6 +40,7 @@ def loss(W, x):
 
 from __future__ import annotations
 
+import copy
 import types
 
 import gast
@@ -83,6 +84,18 @@ def _name(id_, ctx=None):
     return gast.Name(id=id_, ctx=ctx or gast.Load(), annotation=None, type_comment=None)
 
 
+def _matches(target, value) -> bool:
+    """Whether ``target = value`` unpacks a literal of the target's length."""
+    return (isinstance(target, (gast.Tuple, gast.List))
+            and isinstance(value, (gast.Tuple, gast.List))
+            and len(value.elts) == len(target.elts))
+
+
+def _names_in(targets) -> set:
+    """The names that the assignment targets ``targets`` bind."""
+    return {n.id for t in targets for n in gast.walk(t) if isinstance(n, gast.Name)}
+
+
 def _assigned(node) -> set:
     out = {a.id for a in node.args.args + node.args.posonlyargs + node.args.kwonlyargs}
     for sub in gast.walk(node):
@@ -118,7 +131,9 @@ class _Normalizer:
     # statements --------------------------------------------------------
 
     def emit(self, stmt):
-        self.body.append(gast.copy_location(stmt, self.origin))
+        # A copy: no two statements of the normal form share a node, so a
+        # later pass may rename a name in one without touching another.
+        self.body.append(gast.copy_location(copy.deepcopy(stmt), self.origin))
 
     def assign(self, target: str, value) -> None:
         self.emit(gast.Assign(targets=[_name(target, gast.Store())], value=value,
@@ -131,10 +146,7 @@ class _Normalizer:
 
     def statement(self, stmt) -> None:
         if isinstance(stmt, gast.Assign):
-            first, *rest = stmt.targets
-            self.bind(first, stmt.value)
-            for target in rest:
-                self.bind(target, _name(first.id) if isinstance(first, gast.Name) else stmt.value)
+            self.chain(stmt.targets, stmt.value)
         elif isinstance(stmt, gast.AnnAssign):
             if stmt.value is not None:
                 self.bind(stmt.target, stmt.value)
@@ -150,6 +162,18 @@ class _Normalizer:
         elif not isinstance(stmt, gast.Pass):
             raise self.error(stmt, f"the statement {type(stmt).__name__} is not supported")
 
+    def chain(self, targets, value) -> None:
+        """``t1 = t2 = ... = value``: ``value`` is evaluated once, before any binding."""
+        first, *rest = targets
+        later = _names_in(rest)
+        if isinstance(first, gast.Name) and first.id not in later:
+            self.bind(first, value)
+            value, targets = _name(first.id), rest
+        elif rest:
+            value = self.keep(self.atom(value), later | _names_in([first]))
+        for target in targets:
+            self.bind(target, value)
+
     def bind(self, target, value) -> None:
         if isinstance(target, gast.Name):
             self.assign(target.id, self.rhs(value))
@@ -159,22 +183,38 @@ class _Normalizer:
             raise self.error(target, "this assignment target is not supported")
 
     def unpack(self, target, value) -> None:
-        names = {n.id for n in gast.walk(target) if isinstance(n, gast.Name)}
-        if isinstance(value, (gast.Tuple, gast.List)) and len(value.elts) == len(target.elts):
-            parts = []
-            for elt in value.elts:
-                part = self.atom(elt)
-                if isinstance(part, gast.Name) and part.id in names:
-                    part = self.temp(part, part.id + "_old")
-                parts.append(part)
-            for sub, part in zip(target.elts, parts):
+        """Bind the names of ``target`` to the parts of ``value``.
+
+        Every part is evaluated before any name is bound, so ``a, b = b, a``
+        swaps; a name that the target rebinds is copied first when a part
+        reads it.
+        """
+        names = _names_in([target])
+        if _matches(target, value):
+            for sub, part in zip(target.elts, self.parts(target, value, names)):
                 self.bind(sub, part)
             return
-        source = self.atom(value)
+        source = self.keep(self.atom(value), names)
         for i, sub in enumerate(target.elts):
             item = gast.Subscript(value=source, slice=gast.Constant(value=i, kind=None),
                                   ctx=gast.Load())
             self.bind(sub, item)
+
+    def parts(self, target, value, names) -> list:
+        """The elements of the literal ``value`` as atoms, nested like ``target``."""
+        out = []
+        for sub, elt in zip(target.elts, value.elts):
+            if _matches(sub, elt):
+                out.append(gast.Tuple(elts=self.parts(sub, elt, names), ctx=gast.Load()))
+            else:
+                out.append(self.keep(self.atom(elt), names))
+        return out
+
+    def keep(self, part, names):
+        """``part``, or a copy of it if it is one of the ``names`` about to be rebound."""
+        if isinstance(part, gast.Name) and part.id in names:
+            return self.temp(part, part.id + "_old")
+        return part
 
     def ret(self, value) -> None:
         if isinstance(value, gast.Name) and value.id in self.locals:
