@@ -137,7 +137,8 @@ def value_and_grad(func, wrt=0):
     def value_and_grad_f(*args, **kwargs):
         d = derivative(func, wrt)
         value, grads = _run(d, args, kwargs)
-        return value, _matched(d, args, kwargs, grads, single)
+        grads = _matched(d, args, kwargs, grads, single)
+        return value, (grads if single else _unaliased(grads, args, None))
 
     return value_and_grad_f
 
@@ -154,18 +155,66 @@ def grad(func, wrt=0):
 
 
 def vjp(func, *args, **kwargs):
-    """``(y, pullback)``: ``pullback(cotangent)`` gives one gradient per argument."""
+    """``(y, pullback)``: ``pullback(cotangent)`` gives one gradient per positional
+    parameter of ``func``.
+
+    Arguments that hold integers or booleans as NumPy data (labels, indices,
+    masks) are not differentiated: their gradient is zero, and no code runs
+    for it.  Python numbers are differentiated like floats.
+    """
     target = func.__wrapped__ if isinstance(func, Differentiable) else func
     code = target.__code__
-    positional = tuple(range(code.co_argcount))
-    d = derivative(target, positional)
+    values = _params_of(target, args, kwargs)
+    names = code.co_varnames[: code.co_argcount]
+    wrt = tuple(i for i, name in enumerate(names) if _differentiable(values.get(name)))
+    d = derivative(target, wrt)
     value = target(*args, **kwargs)
 
     def pullback(cotangent):
         _, grads = _run(d, args, kwargs, scalar=False, **{d.seed: cotangent})
-        return _matched(d, args, kwargs, grads, single=False)
+        grads = dict(zip(wrt, _matched(d, args, kwargs, grads, single=False)))
+        out = tuple(grads[i] if i in grads else _zero(values.get(name))
+                    for i, name in enumerate(names))
+        return _unaliased(out, args, cotangent)
 
     return value, pullback
+
+
+def _params_of(func, args, kwargs) -> dict:
+    import inspect
+
+    bound = inspect.signature(func).bind(*args, **kwargs)
+    bound.apply_defaults()
+    return bound.arguments
+
+
+def _differentiable(x) -> bool:
+    """Whether a gradient is computed for the argument ``x`` (see ``vjp``)."""
+    if isinstance(x, bool):
+        return False
+    if isinstance(x, (int, float, complex, np.inexact)):
+        return True
+    return isinstance(x, np.ndarray) and x.dtype.kind in "fc"
+
+
+def _zero(x):
+    """The gradient of an argument that is not differentiated."""
+    if isinstance(x, (np.ndarray, np.generic, int, float)):
+        return _match(0.0, x)
+    return None
+
+
+def _unaliased(grads, args, cotangent) -> tuple:
+    """``grads`` with copies of any array that is an argument, the cotangent or
+    another gradient: a caller may update a gradient in place."""
+    seen = {id(a) for a in args} | {id(cotangent)}
+    out = []
+    for g in grads:
+        if isinstance(g, np.ndarray) and id(g) in seen:
+            g = g.copy()
+        seen.add(id(g))
+        out.append(g)
+    return tuple(out)
 
 
 def source(func, mode="reverse", wrt=0) -> str:

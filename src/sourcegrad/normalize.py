@@ -84,6 +84,16 @@ def _name(id_, ctx=None):
     return gast.Name(id=id_, ctx=ctx or gast.Load(), annotation=None, type_comment=None)
 
 
+def _negative_constant(e):
+    """The constant ``-c`` for the expression ``-c`` of a number ``c``, else ``None``."""
+    if (isinstance(e, gast.UnaryOp) and isinstance(e.op, gast.USub)
+            and isinstance(e.operand, gast.Constant)
+            and isinstance(e.operand.value, (int, float, complex))
+            and not isinstance(e.operand.value, bool)):
+        return gast.Constant(value=-e.operand.value, kind=None)
+    return None
+
+
 def _matches(target, value) -> bool:
     """Whether ``target = value`` unpacks a literal of the target's length."""
     return (isinstance(target, (gast.Tuple, gast.List))
@@ -233,11 +243,8 @@ class _Normalizer:
         """A name or constant holding the value of ``e``, adding temporaries."""
         if isinstance(e, (gast.Name, gast.Constant)):
             return e
-        if (isinstance(e, gast.UnaryOp) and isinstance(e.op, gast.USub)
-                and isinstance(e.operand, gast.Constant)
-                and isinstance(e.operand.value, (int, float, complex))
-                and not isinstance(e.operand.value, bool)):
-            return gast.Constant(value=-e.operand.value, kind=None)
+        if _negative_constant(e) is not None:
+            return _negative_constant(e)
         if isinstance(e, gast.Attribute) and self.is_global(dotted(e)):
             return self.global_ref(e)
         value = self.rhs(e)
@@ -268,7 +275,14 @@ class _Normalizer:
             raise self.error(e, f"the name '{'.'.join(parts)}' is not defined") from None
 
     def rhs(self, e):
-        """A single operation over atoms computing ``e``."""
+        """A single operation over atoms computing ``e``, located where ``e`` is
+        (so that an error about it points at it, not at the whole line)."""
+        out = self.operation(e)
+        if out is not e and not hasattr(out, "lineno") and hasattr(e, "lineno"):
+            gast.copy_location(out, e)
+        return out
+
+    def operation(self, e):
         if isinstance(e, (gast.Name, gast.Constant)):
             return e
         if isinstance(e, gast.BinOp):
@@ -276,8 +290,8 @@ class _Normalizer:
         if isinstance(e, gast.UnaryOp):
             if isinstance(e.op, gast.UAdd):
                 return self.atom(e.operand)
-            if isinstance(e.operand, gast.Constant):
-                return self.atom(e)
+            if _negative_constant(e) is not None:
+                return _negative_constant(e)
             return gast.UnaryOp(op=e.op, operand=self.atom(e.operand))
         if isinstance(e, gast.Compare):
             return gast.Compare(left=self.atom(e.left), ops=e.ops,

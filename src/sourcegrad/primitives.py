@@ -4,7 +4,9 @@ An analysis: ``primitives(fn, namespace, where)`` returns, for each statement
 of the body, an ``Op`` (the rule template and the argument expressions bound
 to its parameters), or ``None`` for a statement that is not an assignment.
 Activity analysis and the reverse pass both read it, so a statement is
-matched to its rule once.
+matched to its rule once.  A call to a function with no rule is an ``Op``
+that carries the ``NoRuleError``; the reverse pass raises it only if the
+call's result is active (``np.float32(2.0)`` on constants needs no rule).
 """
 
 from __future__ import annotations
@@ -35,13 +37,16 @@ class Op:
 
     template: object = None  # rules.Template, or None for a zero derivative
     bound: dict = field(default_factory=dict)
+    missing: Exception = None  # why a call has no usable rule (raised if active)
 
     def inputs(self) -> list:
-        """Names whose adjoint this statement's rule may set."""
-        if self.template is None:
+        """Names whose adjoint this statement's rule may set (with no rule: every
+        name it reads, since the result may depend on any of them)."""
+        if self.template is None and self.missing is None:
             return []
+        params = self.bound if self.missing else sorted(self.template.diff_params)
         out = []
-        for param in sorted(self.template.diff_params):
+        for param in params:
             value = self.bound.get(param)
             elts = value.elts if isinstance(value, (gast.Tuple, gast.List)) else [value]
             out.extend(e.id for e in elts if isinstance(e, gast.Name))
@@ -97,26 +102,34 @@ def _primitive(obj, args, keywords, stmt, where, label) -> Op:
     if found is rules.ZERO:
         return ZERO
     if found is None:
-        raise where.error(
-            NoRuleError, stmt,
-            f"no derivative rule for {label}. Register one:\n"
-            f"    from sourcegrad.rules import reverse, d\n"
-            f"    @reverse({label})\n"
-            f"    def my_rule(y, x):\n"
-            f"        d[x] = d[y] * ...\n"
-            f"or wrap an argument in sourcegrad.stop_gradient if no derivative is needed",
-        )
+        bound = dict(enumerate(args)) | {k.arg: k.value for k in keywords}
+        return Op(bound=bound, missing=_no_rule(stmt, where, label))
     return _bind(found, args, keywords, stmt, where, label)
+
+
+def _no_rule(stmt, where, label) -> NoRuleError:
+    node = stmt.value if getattr(stmt.value, "lineno", None) else stmt
+    message = (
+        f"no derivative rule for {label}. Register one:\n"
+        f"    from sourcegrad.rules import reverse, d\n"
+        f"    @reverse({label})\n"
+        f"    def my_rule(y, x):\n"
+        f"        d[x] = d[y] * ...\n"
+        f"or wrap an argument in sourcegrad.stop_gradient if no derivative is needed"
+    )
+    return NoRuleError(message) if where is None else where.error(NoRuleError, node, message)
 
 
 def _bind(template, args, keywords, stmt, where, label) -> Op:
     try:
         bound = template.bind(args, {k.arg: k.value for k in keywords})
     except TypeError as exc:
-        raise where.error(
-            UnsupportedSyntaxError, stmt,
-            f"sourcegrad's rule for {label} does not take these arguments ({exc})",
-        ) from None
+        message = f"sourcegrad's rule for {label} does not take these arguments ({exc})"
+        node = stmt.value if getattr(stmt.value, "lineno", None) else stmt
+        error = (UnsupportedSyntaxError(message) if where is None
+                 else where.error(UnsupportedSyntaxError, node, message))
+        bound = dict(enumerate(args)) | {k.arg: k.value for k in keywords}
+        return Op(bound=bound, missing=error)
     return Op(template, bound)
 
 

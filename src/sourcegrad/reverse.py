@@ -7,6 +7,8 @@ and returns the output and the adjoints of the ``wrt`` parameters.  Each
 adjoint block is preceded by a ``# grad of:`` comment naming its source line.
 The first contribution to an adjoint assigns it; later ones add to it, so no
 adjoint is ever initialised to zero and none is updated in place.
+A call with no derivative rule raises its ``NoRuleError`` here, and only
+if its result is active.
 
 >>> import gast
 >>> from sourcegrad.emit import to_source
@@ -85,6 +87,8 @@ class _Reverse:
         out = []
         last_line = None
         for stmt, op in reversed(list(zip(self.fn.body, self.ops))):
+            if op is not None and op.missing is not None and stmt.targets[0].id in self.active:
+                raise op.missing
             if op is None or op.template is None:
                 continue
             target = stmt.targets[0].id

@@ -32,6 +32,19 @@ def _inner(a, b) -> float:
     return float(np.sum(np.asarray(a, dtype=np.float64) * np.asarray(b, dtype=np.float64)))
 
 
+def _tolerances(args, y, eps, rtol, atol):
+    """``eps``, ``rtol``, ``atol`` for the lowest float precision among the
+    inputs and the output: float32 anywhere loosens them."""
+    floats = [x for x in args + [y] if isinstance(x, (np.ndarray, np.floating))]
+    coarsest = max((np.finfo(x.dtype).eps for x in floats if x.dtype.kind == "f"),
+                   default=np.finfo(np.float64).eps)
+    if eps is None:
+        eps = 1e-6 if coarsest < 1e-10 else 1e-2
+    if coarsest > 1e-10:  # float32 and below: loosen
+        rtol, atol = max(rtol, 2e-2), max(atol, 2e-3)
+    return eps, rtol, atol
+
+
 def check_grads(f, args, modes=("reverse",), order=1, eps=None, rtol=1e-5, atol=1e-7,
                 seed=0, trials=2):
     """Raise ``AssertionError`` if ``f``'s derivatives disagree with finite
@@ -47,12 +60,7 @@ def check_grads(f, args, modes=("reverse",), order=1, eps=None, rtol=1e-5, atol=
         raise SourceGradError("check_grads: forward mode and order 2 are not available yet")
     args = list(args)
     rng = np.random.default_rng(seed)
-    lowest = min((np.finfo(x.dtype).eps for x in args if isinstance(x, np.ndarray)
-                  and x.dtype.kind == "f"), default=np.finfo(np.float64).eps)
-    if eps is None:
-        eps = 1e-6 if lowest < 1e-10 else 1e-2
-    if lowest > 1e-10:  # float32 and below: loosen
-        rtol, atol = max(rtol, 2e-2), max(atol, 2e-3)
+    eps, rtol, atol = _tolerances(args, f(*args), eps, rtol, atol)
     for _ in range(trials):
         dirs = [_direction(x, rng) if _is_float(x) else None for x in args]
         y = f(*args)
