@@ -13,9 +13,27 @@ from .errors import SourceGradError
 
 __all__ = [
     "stop_gradient", "unbroadcast", "unreduce", "unindex", "unconcatenate",
-    "unstack", "unvstack", "zeros_like", "extremum_grad", "norm_grad", "sign_safe_div",
+    "unstack", "unvstack", "unhstack", "untranspose", "zeros_like", "extremum_grad",
+    "prod_grad", "norm_grad", "sign_safe_div", "cast_grad",
     "between", "inner_left", "inner_right", "matmul_left", "matmul_right", "dot_left", "dot_right",
 ]
+
+
+class Parts(tuple):
+    """The adjoint of a tuple or list of arrays (``np.concatenate((a, b))``).
+
+    Adjoints accumulate with ``+``; for a sequence that must add piece by
+    piece, not join the two sequences.
+    """
+
+    __slots__ = ()
+    __array_ufunc__ = None  # ``array + parts`` defers to ``Parts.__radd__``
+
+    def __add__(self, other):
+        return Parts(a + b for a, b in zip(self, other, strict=True))
+
+    def __radd__(self, other):
+        return Parts(b + a for a, b in zip(self, other, strict=True))
 
 
 def stop_gradient(x):
@@ -60,6 +78,36 @@ def extremum_grad(g, x, y, axis=None, keepdims=False):
     return mask * (_expand(g, shape, axis, keepdims) / count)
 
 
+def _axes(axis, ndim):
+    """``axis`` (``None``, an int or a tuple) as a sorted tuple of nonnegative axes."""
+    if axis is None:
+        return tuple(range(ndim))
+    return tuple(sorted(a % ndim for a in ((axis,) if np.ndim(axis) == 0 else axis)))
+
+
+def prod_grad(g, x, y, axis=None, keepdims=False):
+    """The adjoint of ``np.prod``: ``g`` times the product of the other factors.
+
+    ``y / x`` when no factor is zero; otherwise products of the factors before
+    and after each one, so that zeros give the right (finite) answer.
+    """
+    x = np.asarray(x)
+    shape = x.shape
+    gx = _expand(g, shape, axis, keepdims)
+    if x.all():
+        return gx * _expand(y, shape, axis, keepdims) / x
+    axes = _axes(axis, x.ndim)
+    rest = [i for i in range(x.ndim) if i not in axes]
+    order = rest + list(axes)
+    moved = np.transpose(x, order)
+    flat = np.reshape(moved, moved.shape[:len(rest)] + (-1,))
+    ones = np.ones(flat.shape[:-1] + (1,), dtype=flat.dtype)
+    before = np.cumprod(np.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
+    after = np.cumprod(np.concatenate([ones, flat[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+    others = np.transpose(np.reshape(before * after, moved.shape), np.argsort(order))
+    return gx * others
+
+
 def unindex(g, x, index):
     """The adjoint of ``x[index]``: zeros shaped like ``x`` with ``g`` put back.
 
@@ -84,14 +132,14 @@ def unconcatenate(g, xs, axis=0):
     if axis is None:
         sizes = [np.size(x) for x in xs]
         pieces = np.split(g, np.cumsum(sizes)[:-1])
-        return [np.reshape(p, np.shape(x)) for p, x in zip(pieces, xs)]
+        return Parts(np.reshape(p, np.shape(x)) for p, x in zip(pieces, xs))
     sizes = [np.shape(x)[axis] for x in xs]
-    return np.split(g, np.cumsum(sizes)[:-1], axis=axis)
+    return Parts(np.split(g, np.cumsum(sizes)[:-1], axis=axis))
 
 
 def unstack(g, axis=0):
     """The adjoint of ``np.stack(xs, axis)``: ``g`` cut along ``axis``."""
-    return [np.take(g, i, axis=axis) for i in range(np.shape(g)[axis])]
+    return Parts(np.take(g, i, axis=axis) for i in range(np.shape(g)[axis]))
 
 
 def zeros_like(x):
@@ -110,18 +158,22 @@ def sign_safe_div(num, den):
 
 
 def norm_grad(g, x, y, ord=None, axis=None, keepdims=False):
-    """The adjoint of ``np.linalg.norm`` for the vector 2-norm and Frobenius norm,
-    the 1-norm and the max-norm of vectors."""
+    """The adjoint of ``np.linalg.norm`` for the Frobenius norm and the vector
+    norms: ``ord`` 2, 1, ``inf``, ``-inf``, 0 and any other power."""
     shape = np.shape(x)
     single = axis is None and (ord is None or np.ndim(x) == 1) or np.ndim(axis) == 0
     gx = _expand(g, shape, axis, keepdims)
-    yx = _expand(y, shape, axis, keepdims)
     if ord in (None, 2, "fro") and (ord != 2 or single):
-        return gx * sign_safe_div(x, yx)
-    if ord == 1 and single:
+        return gx * sign_safe_div(x, _expand(y, shape, axis, keepdims))
+    if single and ord == 1:
         return gx * np.sign(x)
-    if ord in (np.inf, float("inf")) and single:
+    if single and ord in (np.inf, -np.inf):
         return extremum_grad(g, np.abs(x), y, axis, keepdims) * np.sign(x)
+    if single and ord == 0:  # a count of nonzeros: a step function
+        return zeros_like(x) * gx
+    if single and isinstance(ord, (int, float, np.number)) and not isinstance(ord, bool):
+        yx = _expand(y, shape, axis, keepdims)
+        return gx * np.sign(x) * sign_safe_div(np.abs(x) ** (ord - 1), yx ** (ord - 1))
     raise SourceGradError(
         f"sourcegrad has no derivative of np.linalg.norm with ord={ord!r} "
         f"for an input of {np.ndim(x)} dimensions and axis={axis!r}"
@@ -202,6 +254,31 @@ def inner_right(g, a, b):
 
 def unvstack(g, xs):
     """The adjoint of ``np.vstack(xs)``: rows of ``g`` back to each input's shape."""
-    sizes = [np.shape(np.atleast_2d(x))[0] for x in xs]
+    sizes = [np.shape(x)[0] if np.ndim(x) > 1 else 1 for x in xs]
     pieces = np.split(g, np.cumsum(sizes)[:-1], axis=0)
-    return [np.reshape(p, np.shape(x)) for p, x in zip(pieces, xs)]
+    return Parts(np.reshape(p, np.shape(x)) for p, x in zip(pieces, xs))
+
+
+def unhstack(g, xs):
+    """The adjoint of ``np.hstack(xs)``: columns (or pieces) of ``g`` back to each input."""
+    axis = 0 if np.ndim(g) == 1 else 1
+    sizes = [np.shape(x)[axis] if np.ndim(x) > axis else 1 for x in xs]
+    pieces = np.split(g, np.cumsum(sizes)[:-1], axis=axis)
+    return Parts(np.reshape(p, np.shape(x)) for p, x in zip(pieces, xs))
+
+
+def untranspose(g, axes=None):
+    """The adjoint of ``np.transpose(x, axes)``: the inverse permutation."""
+    if axes is None:
+        return np.transpose(g)
+    ndim = np.ndim(g)
+    return np.transpose(g, np.argsort([a % ndim for a in axes]))
+
+
+def cast_grad(g, x, dtype):
+    """The adjoint of a cast of ``x`` to ``dtype``: ``g`` in ``x``'s float type,
+    or zero for a cast to integers or booleans (a step function)."""
+    if np.dtype(dtype).kind not in "fc":
+        return zeros_like(x)
+    like = x.dtype if isinstance(x, np.ndarray) and x.dtype.kind in "fc" else np.float64
+    return np.asarray(g, dtype=like)

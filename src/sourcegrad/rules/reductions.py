@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ..runtime import extremum_grad, norm_grad, unreduce
+from ..runtime import extremum_grad, norm_grad, prod_grad, unreduce
 from .registry import d, reverse
 
 
@@ -34,7 +34,7 @@ def min(y, a, axis=None, keepdims=False):
 
 @reverse(np.prod)
 def prod(y, a, axis=None, dtype=None, keepdims=False):
-    d[a] = unreduce(d[y] * y, a, axis, keepdims) / a
+    d[a] = prod_grad(d[y], a, y, axis, keepdims)
 
 
 @reverse(np.linalg.norm)

@@ -2,18 +2,26 @@
 
 import numpy as np
 
-from ..runtime import unbroadcast, unconcatenate, unstack, unvstack
+from ..runtime import (
+    cast_grad, unbroadcast, unconcatenate, unhstack, unstack, untranspose, unvstack,
+)
 from .registry import d, reverse
 
 
 @reverse(np.reshape)
 def reshape(y, a, shape=None, order="C", newshape=None, copy=None):
-    d[a] = np.reshape(d[y], np.shape(a))
+    if order == "C":
+        d[a] = np.reshape(d[y], np.shape(a))
+    else:
+        d[a] = np.reshape(d[y], np.shape(a), order=order)
 
 
 @reverse(np.ravel)
 def ravel(y, a, order="C"):
-    d[a] = np.reshape(d[y], np.shape(a))
+    if order == "C":
+        d[a] = np.reshape(d[y], np.shape(a))
+    else:
+        d[a] = np.reshape(d[y], np.shape(a), order=order)
 
 
 @reverse(np.transpose)
@@ -21,7 +29,7 @@ def transpose(y, a, axes=None):
     if axes is None:
         d[a] = np.transpose(d[y])
     else:
-        d[a] = np.transpose(d[y], np.argsort(axes))
+        d[a] = untranspose(d[y], axes)
 
 
 @reverse(np.swapaxes)
@@ -61,7 +69,7 @@ def stack(y, arrays, axis=0):
 
 @reverse(np.hstack)
 def hstack(y, tup):
-    d[tup] = unconcatenate(d[y], tup, 0 if np.ndim(y) == 1 else 1)
+    d[tup] = unhstack(d[y], tup)
 
 
 @reverse(np.vstack)
@@ -69,14 +77,23 @@ def vstack(y, tup):
     d[tup] = unvstack(d[y], tup)
 
 
-@reverse(np.copy, np.array, np.asarray)
-def copy(y, a):
+@reverse(np.copy)
+def copy(y, a, order="K", subok=False):
     d[a] = d[y]
+
+
+@reverse(np.array, np.asarray)
+def array(y, a, dtype=None, order=None, *, copy=None, subok=False, ndmin=0, device=None,
+          like=None):
+    if dtype is None and ndmin == 0:
+        d[a] = d[y]
+    else:
+        d[a] = cast_grad(np.reshape(d[y], np.shape(a)), a, dtype)
 
 
 @reverse(np.astype)
 def astype(y, x, dtype, copy=True):
-    d[x] = np.astype(d[y], np.result_type(x))
+    d[x] = cast_grad(d[y], x, dtype)
 
 
 @reverse(float)

@@ -1,0 +1,845 @@
+"""The rule test table: one row per thing a derivative rule must get right.
+
+Each row (a ``Spec``) names a small function written the way a user writes
+one, the argument shapes to try it on, the domain its arguments are drawn
+from, and which arguments are differentiated.  ``test_rules.py`` runs every
+row through ``sourcegrad.check_grads`` and through an independent elementwise
+finite-difference gradient, and checks the gradient's type, shape and dtype.
+
+To test a new rule, add a row.  A row or a single case that cannot pass
+because of the compiler (not the rule) is wrapped in
+``pytest.param(..., marks=pytest.mark.skip(reason="compiler: ..."))``.
+
+Argument specs in ``cases``: a shape tuple is a float64 array of that shape
+(``()`` a 0-d array), ``F`` a Python float, ``S`` a NumPy float64 scalar,
+``f32(...)`` a float32 array, and ``const(value)`` a fixed argument (integer
+indices, labels, axes) that is passed as is and not differentiated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+import sourcegrad as sg
+
+
+# ---------------------------------------------------------------------------
+# argument specs and domains
+
+
+@dataclass(frozen=True)
+class Arg:
+    """One argument of a case."""
+
+    shape: tuple = ()
+    dtype: str = "float64"
+    kind: str = "array"  # "array", "float" (Python), "scalar" (NumPy) or "const"
+    value: object = None  # the value of a "const" argument
+
+    @property
+    def label(self) -> str:
+        if self.kind == "const":
+            if isinstance(self.value, np.ndarray):
+                return f"{self.value.dtype.name}[{','.join(map(str, self.value.shape))}]"
+            return repr(self.value).replace(" ", "")
+        if self.kind != "array":
+            return {"float": "f", "scalar": "np.float64"}[self.kind]
+        text = "x".join(map(str, self.shape)) if self.shape else "0d"
+        return text if self.dtype == "float64" else f"f{self.dtype[5:]}:{text}"
+
+    def make(self, rng, domain):
+        if self.kind == "const":
+            return self.value
+        values = np.asarray(domain(rng, self.shape), dtype=np.float64)
+        if self.kind == "float":
+            return float(values)
+        if self.kind == "scalar":
+            return np.dtype(self.dtype).type(values)
+        return values.astype(self.dtype)
+
+
+#: A Python float argument.
+F = Arg(kind="float")
+#: A NumPy float64 scalar argument.
+S = Arg(kind="scalar")
+
+
+def f32(*shape) -> Arg:
+    """A float32 array argument."""
+    return Arg(tuple(shape), "float32")
+
+
+def const(value) -> Arg:
+    """A fixed argument: passed as is, never differentiated."""
+    return Arg(kind="const", value=value)
+
+
+def arg(spec) -> Arg:
+    return spec if isinstance(spec, Arg) else Arg(tuple(spec))
+
+
+def normal(rng, shape):
+    return rng.standard_normal(shape)
+
+
+def positive(rng, shape):
+    """For log, sqrt, powers with a real exponent."""
+    return rng.uniform(0.5, 2.0, shape)
+
+
+def unit(rng, shape):
+    """Inside (-1, 1), for arcsin, arccos, arctanh (and tan away from its poles)."""
+    return rng.uniform(-0.9, 0.9, shape)
+
+
+def nonzero(rng, shape):
+    """Away from zero, for denominators and 1/x-like derivatives."""
+    return rng.choice([-1.0, 1.0], shape) * rng.uniform(0.5, 1.5, shape)
+
+
+def apart(offset=0.05):
+    """Distinct values on the grid ``0.25 k + offset``: no ties within an array,
+    no zeros, distinct magnitudes; two arguments with offsets 0.05 and 0.15
+    never meet.  For abs, sign, max/min, maximum, clip and masks."""
+
+    def draw(rng, shape):
+        n = int(np.prod(shape, dtype=int))
+        k = rng.permutation(n) - n // 2
+        return np.reshape(k * 0.25 + offset, shape)
+
+    draw.__name__ = f"apart({offset})"
+    return draw
+
+
+def between(lo, hi):
+    """Uniform in ``(lo, hi)``: for clip bounds that stay away from ``apart()`` values."""
+
+    def draw(rng, shape):
+        return rng.uniform(lo, hi, shape)
+
+    return draw
+
+
+# ---------------------------------------------------------------------------
+# the row type
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One row of the table."""
+
+    id: str
+    fn: object
+    cases: tuple  # of tuples of argument specs (or pytest.param of one)
+    domain: object = normal  # one domain for every argument, or a tuple, one per argument
+    wrt: tuple | None = None  # differentiated argument indices; None: every float argument
+    rtol: float = 1e-5
+    atol: float = 1e-6
+
+    def domain_of(self, i):
+        return self.domain[i] if isinstance(self.domain, tuple) else self.domain
+
+    def make_args(self, case, seed=0):
+        rng = np.random.default_rng(seed)
+        return tuple(arg(a).make(rng, self.domain_of(i)) for i, a in enumerate(case))
+
+    def differentiated(self, case):
+        if self.wrt is not None:
+            return tuple(self.wrt)
+        return tuple(i for i, a in enumerate(map(arg, case)) if a.kind != "const")
+
+
+def label(case) -> str:
+    return "&".join(arg(a).label for a in case)
+
+
+def skip(reason):
+    return pytest.mark.skip(reason=reason)
+
+
+# ---------------------------------------------------------------------------
+# shapes
+
+UNARY = (F, (), (5,), (3, 4))
+UNARY_ND = ((5,), (3, 4), (2, 3, 4))
+PAIRS = (
+    ((2, 3), (2, 3)), ((3, 4), (4,)), ((3, 1), (1, 4)), ((1, 4), (3, 4)),
+    (F, (3, 4)), ((3, 4), F), ((), (3,)), (F, F),
+)
+PAIRS32 = ((f32(2, 3), f32(2, 3)), (f32(3, 4), f32(4,)))
+MATRIX = ((3, 4),)
+CUBE = ((2, 3, 4),)
+
+
+def one(*shapes):
+    """Cases of one argument each."""
+    return tuple((s,) for s in shapes)
+
+
+# ---------------------------------------------------------------------------
+# the functions under test: elementwise, one argument
+
+
+def exp_(x): return np.exp(x)
+def expm1_(x): return np.expm1(x)
+def log_(x): return np.log(x)
+def log1p_(x): return np.log1p(x)
+def log2_(x): return np.log2(x)
+def log10_(x): return np.log10(x)
+def sqrt_(x): return np.sqrt(x)
+def cbrt_(x): return np.cbrt(x)
+def square_(x): return np.square(x)
+def reciprocal_(x): return np.reciprocal(x)
+def abs_(x): return np.abs(x)
+def absolute_(x): return np.absolute(x)
+def builtin_abs(x): return abs(x)
+def fabs_(x): return np.fabs(x)
+def sign_(x): return np.sign(x) * x
+def sin_(x): return np.sin(x)
+def cos_(x): return np.cos(x)
+def tan_(x): return np.tan(x)
+def tanh_(x): return np.tanh(x)
+def sinh_(x): return np.sinh(x)
+def cosh_(x): return np.cosh(x)
+def arcsin_(x): return np.arcsin(x)
+def arccos_(x): return np.arccos(x)
+def arctan_(x): return np.arctan(x)
+def arcsinh_(x): return np.arcsinh(x)
+def arctanh_(x): return np.arctanh(x)
+
+
+def sum_tanh(x):
+    return np.sum(np.tanh(x))
+
+
+def softplus(x):
+    return np.sum(np.log1p(np.exp(x)))
+
+
+def sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def leaky_relu(x):
+    return np.where(x > 0, x, 0.1 * x)
+
+
+# elementwise, two arguments
+
+def arctan2_(y, x): return np.arctan2(y, x)
+def hypot_(x, y): return np.hypot(x, y)
+def maximum_(x, y): return np.maximum(x, y)
+def minimum_(x, y): return np.minimum(x, y)
+def fmax_(x, y): return np.fmax(x, y)
+def fmin_(x, y): return np.fmin(x, y)
+def where_(x, y): return np.where(x > y, x, y)
+
+
+def where_scalar(x, c):
+    return np.where(x > 0, c, x)
+
+
+def clip_(x): return np.clip(x, -0.5, 0.5)
+def clip_upper(x): return np.clip(x, None, 0.5)
+def clip_lower(x): return np.clip(x, -0.5, None)
+def clip_method(x): return x.clip(-0.5, 0.5)
+def clip_bounds(x, lo, hi): return np.clip(x, lo, hi)
+
+
+# Python operators and their NumPy functions
+
+def add_(x, y): return x + y
+def sub_(x, y): return x - y
+def mul_(x, y): return x * y
+def div_(x, y): return x / y
+def np_add(x, y): return np.add(x, y)
+def np_subtract(x, y): return np.subtract(x, y)
+def np_multiply(x, y): return np.multiply(x, y)
+def np_divide(x, y): return np.divide(x, y)
+def rsub(x): return 2.0 - x
+def rdiv(x): return 1.0 / x
+def neg_(x): return -x
+def pos_(x): return +x
+def np_negative(x): return np.negative(x)
+
+
+def augmented(x, y):
+    z = x + y
+    z *= y
+    z -= 2.0 * x
+    z /= 3.0
+    return z
+
+
+def pow2(x): return x ** 2
+def pow3(x): return x ** 3
+def pow_half(x): return x ** 0.5
+def pow_minus1(x): return x ** -1
+def pow_float2(x): return x ** 2.0
+def pow_(x, y): return x ** y
+def rpow(x): return 2.0 ** x
+def np_power(x, y): return np.power(x, y)
+def np_power3(x): return np.power(x, 3)
+
+
+def matmul_(x, y): return x @ y
+def np_matmul(x, y): return np.matmul(x, y)
+
+
+def quadratic(A, x):
+    return x @ A @ x
+
+
+# reductions
+
+def sum_(x): return np.sum(x)
+def sum_axis0(x): return np.sum(x, axis=0)
+def sum_axis_neg(x): return np.sum(x, axis=-1)
+def sum_axis_pos(x): return np.sum(x, 1)
+def sum_axes(x): return np.sum(x, axis=(0, 2))
+def sum_keepdims(x): return np.sum(x, keepdims=True)
+def sum_axis_keepdims(x): return np.sum(x, axis=1, keepdims=True)
+def sum_method(x): return x.sum()
+def sum_method_axis(x): return x.sum(axis=0)
+def sum_method_pos(x): return x.sum(1)
+
+
+def mean_(x): return np.mean(x)
+def mean_axis0(x): return np.mean(x, axis=0)
+def mean_axes(x): return np.mean(x, axis=(0, 2))
+def mean_keepdims(x): return np.mean(x, axis=-1, keepdims=True)
+def mean_all_keepdims(x): return np.mean(x, keepdims=True)
+def mean_method(x): return x.mean()
+def mean_method_axis(x): return x.mean(axis=1)
+
+
+def max_(x): return np.max(x)
+def max_axis0(x): return np.max(x, axis=0)
+def max_axis_keepdims(x): return np.max(x, axis=1, keepdims=True)
+def max_axes(x): return np.max(x, axis=(0, 2))
+def max_method(x): return x.max()
+def max_method_axis(x): return x.max(axis=-1)
+def amax_(x): return np.amax(x, axis=0)
+def min_(x): return np.min(x)
+def min_axis(x): return np.min(x, axis=1)
+def min_keepdims(x): return np.min(x, axis=0, keepdims=True)
+def min_method(x): return x.min(0)
+def amin_(x): return np.amin(x)
+
+
+def prod_(x): return np.prod(x)
+def prod_axis(x): return np.prod(x, axis=0)
+def prod_keepdims(x): return np.prod(x, axis=-1, keepdims=True)
+def prod_method(x): return x.prod()
+
+
+def prod_with_zero(x):
+    return np.prod(x * ONE_ZERO) + np.sum(np.prod(x * MASK_ZERO, axis=0))
+
+
+def logsumexp(x):
+    m = sg.stop_gradient(np.max(x))
+    return m + np.log(np.sum(np.exp(x - m)))
+
+
+def softmax_cross_entropy(z, labels):
+    shifted = z - np.max(z, axis=1, keepdims=True)
+    logp = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
+    n = z.shape[0]
+    return -np.mean(logp[np.arange(n), labels])
+
+
+def norm_(x): return np.linalg.norm(x)
+def norm_axis0(x): return np.linalg.norm(x, axis=0)
+def norm_axis_keepdims(x): return np.linalg.norm(x, axis=1, keepdims=True)
+def norm_keepdims(x): return np.linalg.norm(x, keepdims=True)
+def norm_ord1(x): return np.linalg.norm(x, ord=1)
+def norm_ord1_axis(x): return np.linalg.norm(x, ord=1, axis=1)
+def norm_inf(x): return np.linalg.norm(x, ord=np.inf)
+def norm_ord2(x): return np.linalg.norm(x, 2)
+def norm_fro(x): return np.linalg.norm(x, "fro")
+def norm_fro_axes(x): return np.linalg.norm(x, ord="fro", axis=(1, 2))
+
+
+# products
+
+def dot_(x, y): return np.dot(x, y)
+def dot_method(x, y): return x.dot(y)
+def outer_(x, y): return np.outer(x, y)
+def inner_(x, y): return np.inner(x, y)
+
+
+# shapes
+
+def reshape_(x): return np.reshape(x, (3, 4))
+def reshape_flat(x): return np.reshape(x, (-1,))
+def reshape_method(x): return x.reshape(2, 3)
+def reshape_method_tuple(x): return x.reshape((3, 2))
+def reshape_minus1(x): return x.reshape(-1)
+def ravel_(x): return np.ravel(x)
+def ravel_method(x): return x.ravel()
+def flatten_(x): return x.flatten()
+def transpose_(x): return np.transpose(x)
+def transpose_axes(x): return np.transpose(x, (1, 0, 2))
+def transpose_axes_kw(x): return np.transpose(x, axes=(2, 0, 1))
+def T_(x): return x.T
+def transpose_method(x): return x.transpose()
+def transpose_method_args(x): return x.transpose(1, 2, 0)
+def transpose_method_tuple(x): return x.transpose((2, 0, 1))
+def swapaxes_(x): return np.swapaxes(x, 0, 2)
+def swapaxes_method(x): return x.swapaxes(-1, 0)
+def moveaxis_(x): return np.moveaxis(x, 0, -1)
+def moveaxis_many(x): return np.moveaxis(x, (0, 1), (2, 0))
+def expand_dims_(x): return np.expand_dims(x, 0)
+def expand_dims_neg(x): return np.expand_dims(x, axis=-1)
+def expand_dims_many(x): return np.expand_dims(x, axis=(0, 2))
+def squeeze_(x): return np.squeeze(x)
+def squeeze_axis(x): return np.squeeze(x, axis=0)
+def squeeze_method(x): return x.squeeze()
+def broadcast_to_(x): return np.broadcast_to(x, (3, 4))
+def broadcast_to_3d(x): return np.broadcast_to(x, (2, 3, 4))
+def concatenate_(x, y): return np.concatenate([x, y])
+def concatenate_axis1(x, y): return np.concatenate((x, y), axis=1)
+def concatenate_none(x, y): return np.concatenate([x, y], axis=None)
+def concatenate_three(x, y): return np.concatenate([x, y, x], axis=0)
+def stack_(x, y): return np.stack([x, y])
+def stack_axis1(x, y): return np.stack((x, y), axis=1)
+def stack_last(x, y): return np.stack([x, y, x], axis=-1)
+def hstack_(x, y): return np.hstack([x, y])
+def vstack_(x, y): return np.vstack((x, y))
+
+
+# copies, conversions and constructors
+
+def copy_(x): return np.copy(x)
+def copy_method(x): return x.copy()
+def array_(x): return np.array(x)
+def asarray_(x): return np.asarray(x)
+
+
+def assigned(x):
+    y = x
+    z = y
+    return z * y
+
+
+def astype_(x): return x.astype(np.float64)
+def np_astype(x): return np.astype(x, np.float64)
+def astype_up(x): return x.astype(np.float64) * 2.0
+def full_(c): return np.full((2, 3), c)
+def full_int_shape(c): return np.full(3, c)
+def full_like_(x, c): return np.full_like(x, c)
+def zeros_ones_like(x): return x * np.ones_like(x) + np.zeros_like(x)
+def to_float(x): return float(x) * 3.0
+
+
+def float_of_sum(x):
+    return np.tanh(float(np.sum(x)))
+
+
+def stop_gradient_(x, y):
+    return x * y + sg.stop_gradient(x * 0.0)
+
+
+# indexing reads
+
+IDX = np.array([0, 2, 2, 1, 0])
+IDX2D = np.array([[0, 1], [2, 2]])
+ROWS = np.array([0, 2, 2])
+COLS = np.array([3, 0, 3])
+MASK = np.array([True, False, True, True, False])
+NEG_IDX = np.array([-1, 0, -1, -3])
+ONE_ZERO = np.array([[1.0, 1.0, 1.0, 1.0], [1.0, 1.0, 0.0, 1.0], [1.0, 1.0, 1.0, 1.0]])
+MASK_ZERO = np.array([[1.0, 0.0, 1.0, 1.0], [1.0, 1.0, 1.0, 0.0], [1.0, 0.0, 1.0, 1.0]])
+
+
+def index_int(x): return x[1]
+def index_neg(x): return x[-1]
+def index_two(x): return x[2, -1]
+def slice_(x): return x[1:4]
+def slice_step(x): return x[::2]
+def slice_reverse(x): return x[::-1]
+def slice_2d(x): return x[1:, ::2]
+def index_ellipsis(x): return x[..., 0]
+def index_none(x): return x[None, :]
+def index_none_last(x): return x[:, None]
+def index_array(x): return x[IDX]
+def index_array_2d(x): return x[IDX2D]
+def index_list(x): return x[[0, 2, 0]]
+def index_columns(x): return x[:, ROWS]
+def index_pairs(x): return x[ROWS, COLS]
+def index_mask(x): return x[MASK]
+def index_mask_computed(x): return x[x > 0]
+
+
+def pick(logp, labels):
+    return logp[np.arange(3), labels]
+
+
+# specialisation parameters passed as variables: the rules' general branches
+
+def sum_axis_var(x, axis): return np.sum(x, axis=axis)
+def sum_keepdims_var(x, keep): return np.sum(x, axis=None, keepdims=keep)
+def mean_axis_var(x, axis): return np.mean(x, axis=axis, keepdims=True)
+def max_axis_var(x, axis): return np.max(x, axis=axis)
+def max_keepdims_all(x): return np.max(x, keepdims=True)
+def prod_axis_var(x, axis): return np.prod(x, axis)
+def norm_var(x, ord, axis): return np.linalg.norm(x, ord, axis)
+def transpose_var(x, axes): return np.transpose(x, axes)
+def transpose_negative(x): return np.transpose(x, (1, -1, 0))
+def pow_var(x, n): return x ** n
+def clip_var(x, lo, hi): return np.clip(x, lo, hi)
+def reshape_var(x, shape): return np.reshape(x, shape)
+def concatenate_var(x, y, axis): return np.concatenate([x, y], axis)
+def stack_var(x, y, axis): return np.stack([x, y], axis)
+def swapaxes_var(x, i, j): return np.swapaxes(x, i, j)
+def expand_dims_var(x, axis): return np.expand_dims(x, axis)
+
+
+# orders, dtypes, and other arguments a rule may forget
+
+def reshape_fortran(x): return x.reshape(2, 3, order="F")
+def np_reshape_fortran(x): return np.reshape(x, (4, 3), order="F")
+def ravel_fortran(x): return np.ravel(x, order="F")
+def flatten_fortran(x): return x.flatten("F")
+def astype_int(x): return x.astype(np.int64) * x
+def array_dtype(x): return np.array(x, dtype=np.float64)
+def asarray_dtype(x): return np.asarray(x, dtype=float)
+def array_int(x): return np.array(x, dtype=int) * x
+def array_ndmin(x): return np.array(x, ndmin=2)
+def array_of_list(x, y): return np.array([x, y])
+def norm_p3(x): return np.linalg.norm(x, ord=3)
+def norm_p_half(x): return np.linalg.norm(x, 0.5)
+def norm_minus_inf(x): return np.linalg.norm(x, -np.inf)
+def norm_ord0(x): return np.linalg.norm(x, 0) * x
+
+
+# one input reaching a primitive twice, and tuples
+
+def mul_self(x): return x * x
+def matmul_self(x): return x @ x
+def outer_self(x): return np.outer(x, x)
+def dot_self(x): return np.dot(x, x)
+def hypot_self(x): return np.hypot(x, 2.0 * x)
+def where_self(x): return np.where(x > 0, x, x * x)
+def relu(x): return np.maximum(x, 0.0)
+def where_zero(x): return np.where(x > 0.4, x, 0.0)
+
+
+def unpack_tuple(x, y):
+    t = (x, y)
+    a, b = t
+    return np.sum(a) * np.sum(b ** 2)
+
+
+def tuple_item(x, y):
+    t = (x, y)
+    return t[1] * 2.0
+
+
+def concat_and_stack(x, y):
+    t = (x, y)
+    return np.sum(np.concatenate(t) ** 2) + np.sum(np.stack(t) * 3.0)
+
+
+def concat_twice(x, y):
+    t = [x, y]
+    return np.concatenate(t, axis=None) + np.concatenate(t, axis=None) ** 2
+
+
+def sum_of_list(x, y): return np.sum([x, y], axis=0)
+
+
+def index_argmax(x): return x[np.argmax(x)]
+def index_empty(x): return x[()]
+def index_ellipsis_only(x): return x[...]
+def index_negative_array(x): return x[NEG_IDX]
+def index_newaxis(x): return x[np.newaxis, :, np.newaxis]
+def slice_negative(x): return x[-2:, ::-2]
+
+
+# ---------------------------------------------------------------------------
+# the table
+
+LABELS = np.array([2, 0, 3])
+
+SPECS = [
+    # elementwise, one argument
+    Spec("exp", exp_, one(*UNARY, f32(3, 4))),
+    Spec("expm1", expm1_, one(*UNARY)),
+    Spec("log", log_, one(*UNARY, f32(5)), positive),
+    Spec("log1p", log1p_, one(*UNARY), positive),
+    Spec("log2", log2_, one(*UNARY), positive),
+    Spec("log10", log10_, one(*UNARY), positive),
+    Spec("sqrt", sqrt_, one(*UNARY), positive),
+    Spec("cbrt", cbrt_, one(*UNARY), nonzero),
+    Spec("square", square_, one(*UNARY)),
+    Spec("reciprocal", reciprocal_, one(*UNARY), nonzero),
+    Spec("abs", abs_, one(*UNARY), apart()),
+    Spec("absolute", absolute_, one(*UNARY), apart()),
+    Spec("builtin_abs", builtin_abs, one(*UNARY), apart()),
+    Spec("fabs", fabs_, one(*UNARY), apart()),
+    Spec("sign", sign_, one(*UNARY), apart()),
+    Spec("sin", sin_, one(*UNARY)),
+    Spec("cos", cos_, one(*UNARY)),
+    Spec("tan", tan_, one(*UNARY), unit),
+    Spec("tanh", tanh_, one(*UNARY, f32(3, 4))),
+    Spec("sinh", sinh_, one(*UNARY)),
+    Spec("cosh", cosh_, one(*UNARY)),
+    Spec("arcsin", arcsin_, one(*UNARY), unit),
+    Spec("arccos", arccos_, one(*UNARY), unit),
+    Spec("arctan", arctan_, one(*UNARY)),
+    Spec("arcsinh", arcsinh_, one(*UNARY)),
+    Spec("arctanh", arctanh_, one(*UNARY), unit),
+    Spec("sum_tanh", sum_tanh, one(*UNARY)),
+    Spec("softplus", softplus, one(*UNARY)),
+    Spec("sigmoid", sigmoid, one(*UNARY)),
+    Spec("leaky_relu", leaky_relu, one(*UNARY), apart()),
+    # elementwise, two arguments
+    Spec("arctan2", arctan2_, PAIRS, nonzero),
+    Spec("hypot", hypot_, PAIRS, nonzero),
+    Spec("maximum", maximum_, PAIRS + PAIRS32, (apart(0.05), apart(0.15))),
+    Spec("minimum", minimum_, PAIRS, (apart(0.05), apart(0.15))),
+    Spec("fmax", fmax_, PAIRS, (apart(0.05), apart(0.15))),
+    Spec("fmin", fmin_, PAIRS, (apart(0.05), apart(0.15))),
+    Spec("where", where_, PAIRS, (apart(0.05), apart(0.15))),
+    Spec("where_scalar", where_scalar, (((3, 4), F), ((3, 4), ()), ((3, 4), (4,)), ((4,), (3, 4))),
+         (apart(), normal)),
+    Spec("clip", clip_, one(*UNARY), apart()),
+    Spec("clip_upper", clip_upper, one(*UNARY), apart()),
+    Spec("clip_lower", clip_lower, one(*UNARY), apart()),
+    Spec("clip_method", clip_method, one(*UNARY[1:]), apart()),
+    Spec("clip_bounds", clip_bounds,
+         (((3, 4), (4,), (4,)), ((3, 4), F, F), ((3, 4), (3, 4), (3, 1)), ((5,), (), F)),
+         (apart(), between(-0.65, -0.5), between(0.35, 0.5))),
+    # Python operators and their NumPy functions
+    Spec("add", add_, PAIRS + PAIRS32),
+    Spec("sub", sub_, PAIRS),
+    Spec("mul", mul_, PAIRS + PAIRS32),
+    Spec("div", div_, PAIRS + PAIRS32, (normal, nonzero)),
+    Spec("np.add", np_add, PAIRS),
+    Spec("np.subtract", np_subtract, PAIRS),
+    Spec("np.multiply", np_multiply, PAIRS),
+    Spec("np.divide", np_divide, PAIRS, (normal, nonzero)),
+    Spec("rsub", rsub, one(*UNARY)),
+    Spec("rdiv", rdiv, one(*UNARY), nonzero),
+    Spec("neg", neg_, one(*UNARY)),
+    Spec("pos", pos_, one(*UNARY)),
+    Spec("np.negative", np_negative, one(*UNARY)),
+    Spec("augmented", augmented, PAIRS),
+    Spec("pow2", pow2, one(*UNARY, f32(3, 4))),
+    Spec("pow3", pow3, one(*UNARY)),
+    Spec("pow_half", pow_half, one(*UNARY), positive),
+    Spec("pow_minus1", pow_minus1, one(*UNARY), nonzero),
+    Spec("pow_float2", pow_float2, one(*UNARY)),
+    Spec("pow", pow_, PAIRS, (positive, normal)),
+    Spec("rpow", rpow, one(*UNARY)),
+    Spec("np.power", np_power, PAIRS, (positive, normal)),
+    Spec("np.power3", np_power3, one(*UNARY)),
+    # matmul: every combination of ranks
+    Spec("matmul", matmul_, (
+        ((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 4)), ((2, 3), (3, 4)), ((1, 3), (3, 1)),
+        ((2, 2, 3), (3, 4)), ((3, 4), (2, 4, 2)), ((2, 2, 3), (2, 3, 4)), ((3,), (2, 3, 4)),
+        ((2, 3, 4), (4,)), ((2, 1, 2, 3), (3, 3, 2)), (f32(2, 3), f32(3, 4)),
+    )),
+    Spec("np.matmul", np_matmul, (((2, 3), (3, 4)), ((3,), (3, 4)), ((2, 2, 3), (3,)))),
+    Spec("quadratic", quadratic, (((3, 3), (3,)),)),
+    # reductions
+    Spec("sum", sum_, one(*UNARY, (2, 3, 4), f32(3, 4))),
+    Spec("sum_axis0", sum_axis0, one(*UNARY_ND)),
+    Spec("sum_axis-1", sum_axis_neg, one(*UNARY_ND)),
+    Spec("sum_axis1_positional", sum_axis_pos, one((3, 4), (2, 3, 4))),
+    Spec("sum_axes", sum_axes, one(*CUBE)),
+    Spec("sum_keepdims", sum_keepdims, one(*UNARY)),
+    Spec("sum_axis_keepdims", sum_axis_keepdims, one((3, 4), (2, 3, 4), f32(3, 4))),
+    Spec("sum_method", sum_method, one(*UNARY[1:])),
+    Spec("sum_method_axis", sum_method_axis, one(*UNARY_ND)),
+    Spec("sum_method_positional", sum_method_pos, one((3, 4))),
+    Spec("mean", mean_, one(*UNARY, (2, 3, 4))),
+    Spec("mean_axis0", mean_axis0, one(*UNARY_ND)),
+    Spec("mean_axes", mean_axes, one(*CUBE)),
+    Spec("mean_keepdims", mean_keepdims, one(*UNARY_ND)),
+    Spec("mean_all_keepdims", mean_all_keepdims, one(*UNARY)),
+    Spec("mean_method", mean_method, one(*UNARY[1:])),
+    Spec("mean_method_axis", mean_method_axis, one((3, 4), (2, 3, 4))),
+    Spec("max", max_, one(*UNARY, (2, 3, 4)), apart()),
+    Spec("max_axis0", max_axis0, one(*UNARY_ND), apart()),
+    Spec("max_axis_keepdims", max_axis_keepdims, one((3, 4), (2, 3, 4)), apart()),
+    Spec("max_axes", max_axes, one(*CUBE), apart()),
+    Spec("max_method", max_method, one(*UNARY[1:]), apart()),
+    Spec("max_method_axis", max_method_axis, one(*UNARY_ND), apart()),
+    Spec("amax", amax_, one(*UNARY_ND), apart()),
+    Spec("min", min_, one(*UNARY), apart()),
+    Spec("min_axis", min_axis, one((3, 4), (2, 3, 4)), apart()),
+    Spec("min_keepdims", min_keepdims, one(*UNARY_ND), apart()),
+    Spec("min_method", min_method, one(*UNARY_ND), apart()),
+    Spec("amin", amin_, one(*UNARY), apart()),
+    Spec("prod", prod_, one(*UNARY), nonzero),
+    Spec("prod_axis", prod_axis, one(*UNARY_ND), nonzero),
+    Spec("prod_keepdims", prod_keepdims, one(*UNARY_ND), nonzero),
+    Spec("prod_method", prod_method, one(*UNARY[1:]), nonzero),
+    Spec("prod_with_zero", prod_with_zero, one((3, 4)), nonzero),
+    Spec("logsumexp", logsumexp, one((5,), (3, 4))),
+    Spec("softmax_cross_entropy", softmax_cross_entropy, (((3, 4), const(LABELS)),)),
+    Spec("norm", norm_, one(*UNARY, (2, 3, 4)), nonzero),
+    Spec("norm_axis0", norm_axis0, one(*UNARY_ND), nonzero),
+    Spec("norm_axis_keepdims", norm_axis_keepdims, one((3, 4), (2, 3, 4)), nonzero),
+    Spec("norm_keepdims", norm_keepdims, one((5,), (3, 4)), nonzero),
+    Spec("norm_ord1", norm_ord1, one((5,)), apart()),
+    Spec("norm_ord1_axis", norm_ord1_axis, one((3, 4)), apart()),
+    Spec("norm_inf", norm_inf, one((5,)), apart()),
+    Spec("norm_ord2", norm_ord2, one((5,)), nonzero),
+    Spec("norm_fro", norm_fro, one((3, 4)), nonzero),
+    Spec("norm_fro_axes", norm_fro_axes, one((2, 3, 4)), nonzero),
+    # products
+    Spec("dot", dot_, (
+        ((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 4)), ((2, 3), (3, 4)),
+        (F, (3,)), ((), (2, 3)), ((3,), F), (F, F),
+    )),
+    Spec("dot_method", dot_method, (((2, 3), (3, 4)), ((3,), (3,)))),
+    Spec("outer", outer_, (((3,), (4,)), ((2, 2), (3,)), (F, (3,)))),
+    Spec("inner", inner_, (
+        ((3,), (3,)), ((2, 3), (3,)), ((2, 3), (4, 3)), ((2, 2, 3), (4, 3)), (F, (3,)),
+        ((3,), (2, 3)),
+    )),
+    # shapes
+    Spec("reshape", reshape_, one((12,), (2, 6))),
+    Spec("reshape_flat", reshape_flat, one((3, 4), ())),
+    Spec("reshape_method", reshape_method, one((6,), (3, 2))),
+    Spec("reshape_method_tuple", reshape_method_tuple, one((6,), (2, 3))),
+    Spec("reshape_minus1", reshape_minus1, one((2, 3), (2, 3, 4))),
+    Spec("ravel", ravel_, one((3, 4), ())),
+    Spec("ravel_method", ravel_method, one((2, 3, 4),)),
+    Spec("flatten", flatten_, one((3, 4),)),
+    Spec("transpose", transpose_, one((5,), (3, 4), (2, 3, 4))),
+    Spec("transpose_axes", transpose_axes, one(*CUBE)),
+    Spec("transpose_axes_kw", transpose_axes_kw, one(*CUBE)),
+    Spec(".T", T_, one((3, 4), (2, 3, 4))),
+    Spec("transpose_method", transpose_method, one((3, 4),)),
+    Spec("transpose_method_args", transpose_method_args, one(*CUBE)),
+    Spec("transpose_method_tuple", transpose_method_tuple, one(*CUBE)),
+    Spec("swapaxes", swapaxes_, one(*CUBE)),
+    Spec("swapaxes_method", swapaxes_method, one((3, 4), (2, 3, 4))),
+    Spec("moveaxis", moveaxis_, one(*CUBE)),
+    Spec("moveaxis_many", moveaxis_many, one(*CUBE)),
+    Spec("expand_dims", expand_dims_, one((), (3,), (3, 4))),
+    Spec("expand_dims_neg", expand_dims_neg, one((3,), (3, 4))),
+    Spec("expand_dims_many", expand_dims_many, one((3,), (3, 4))),
+    Spec("squeeze", squeeze_, one((1, 3, 1), (1,))),
+    Spec("squeeze_axis", squeeze_axis, one((1, 3), (1, 2, 1))),
+    Spec("squeeze_method", squeeze_method, one((3, 1),)),
+    Spec("broadcast_to", broadcast_to_, one(F, (), (4,), (3, 1), (1, 4), (3, 4))),
+    Spec("broadcast_to_3d", broadcast_to_3d, one((4,), (1, 4), (3, 1), (2, 1, 1))),
+    Spec("concatenate", concatenate_, (((2, 3), (1, 3)), ((3,), (2,)))),
+    Spec("concatenate_axis1", concatenate_axis1, (((2, 3), (2, 2)), ((2, 1, 2), (2, 3, 2)))),
+    Spec("concatenate_none", concatenate_none, (((2, 3), (4,)), ((3,), (2, 2)))),
+    Spec("concatenate_three", concatenate_three, (((2, 3), (1, 3)),)),
+    Spec("stack", stack_, (((3,), (3,)), ((2, 3), (2, 3)), (F, F), ((), ()))),
+    Spec("stack_axis1", stack_axis1, (((3,), (3,)), ((2, 3), (2, 3)))),
+    Spec("stack_last", stack_last, (((2, 3), (2, 3)),)),
+    Spec("hstack", hstack_, (((3,), (2,)), ((2, 3), (2, 1)), ((), (3,)), (F, F))),
+    Spec("vstack", vstack_, (((3,), (3,)), ((2, 3), (1, 3)), ((3,), (2, 3)), (F, F))),
+    # copies, conversions and constructors
+    Spec("copy", copy_, one(*UNARY)),
+    Spec("copy_method", copy_method, one(*UNARY[1:])),
+    Spec("array", array_, one(*UNARY)),
+    Spec("asarray", asarray_, one(*UNARY, f32(3))),
+    Spec("assigned", assigned, one(*UNARY)),
+    Spec("astype", astype_, one((), (3, 4), f32(3, 4))),
+    Spec("np.astype", np_astype, one((), (3, 4), f32(2, 3))),
+    Spec("astype_up", astype_up, one(f32(), f32(3, 4))),
+    Spec("full", full_, one(F, (), (3,), (2, 3))),
+    Spec("full_int_shape", full_int_shape, one(F, ())),
+    Spec("full_like", full_like_, (((3, 4), F), ((3, 4), ()), ((3, 4), (4,)), ((2,), (2,)))),
+    Spec("zeros_ones_like", zeros_ones_like, one(*UNARY)),
+    Spec("float", to_float, one(F, (), S)),
+    Spec("float_of_sum", float_of_sum, one(F, (3,), (2, 2))),
+    Spec("stop_gradient", stop_gradient_, PAIRS[:3]),
+    # indexing reads
+    Spec("index_int", index_int, one((5,), (3, 4))),
+    Spec("index_negative", index_neg, one((5,), (3, 4), f32(3, 4))),
+    Spec("index_two_ints", index_two, one((3, 4), (4, 5, 2))),
+    Spec("slice", slice_, one((5,), (5, 2))),
+    Spec("slice_step", slice_step, one((5,), (5, 2))),
+    Spec("slice_reverse", slice_reverse, one((5,), (3, 4))),
+    Spec("slice_2d", slice_2d, one((3, 4), (3, 4, 2))),
+    Spec("index_ellipsis", index_ellipsis, one((3,), (3, 4), (2, 3, 4))),
+    Spec("index_none", index_none, one((3,), (3, 4))),
+    Spec("index_none_last", index_none_last, one((3,), (3, 4))),
+    Spec("index_array_repeats", index_array, one((3,), (4, 2))),
+    Spec("index_array_2d", index_array_2d, one((3,), (3, 4))),
+    Spec("index_list", index_list, one((3,), (3, 4))),
+    Spec("index_columns", index_columns, one((2, 3), (2, 3, 2))),
+    Spec("index_pairs", index_pairs, one((3, 4), (3, 4, 2))),
+    Spec("index_mask", index_mask, one((5,), (5, 2))),
+    Spec("index_mask_computed", index_mask_computed, one((5,), (3, 4)), apart()),
+    Spec("index_labels", pick, (((3, 4), const(LABELS)), (f32(3, 4), const(LABELS)))),
+    # specialisation parameters passed as variables
+    Spec("sum_axis_var", sum_axis_var, (((3, 4), const(0)), ((3, 4), const(None)),
+                                        ((2, 3, 4), const((0, 2))), (F, const(None)))),
+    Spec("sum_keepdims_var", sum_keepdims_var, (((3, 4), const(True)), ((3, 4), const(False)))),
+    Spec("mean_axis_var", mean_axis_var, (((3, 4), const(1)), ((3, 4), const(None)),
+                                          ((2, 3, 4), const((-1, 0))))),
+    Spec("max_axis_var", max_axis_var, (((3, 4), const(0)), ((3, 4), const(None)),
+                                        ((2, 3, 4), const((0, -1)))), apart()),
+    Spec("max_keepdims_all", max_keepdims_all, one((3, 4), (5,)), apart()),
+    Spec("prod_axis_var", prod_axis_var, (((3, 4), const(1)), ((3, 4), const(None))), nonzero),
+    Spec("norm_var", norm_var, (((3, 4), const(None), const(1)), ((5,), const(1), const(None)),
+                                ((5,), const(np.inf), const(0)), ((3, 4), const("fro"), const(None)),
+                                ((3, 4), const(2), const(-1))), apart()),
+    Spec("transpose_var", transpose_var, (((2, 3, 4), const((2, 0, 1))), ((3, 4), const(None)),
+                                          ((2, 3, 4), const((0, -1, 1))))),
+    Spec("transpose_negative", transpose_negative, one(*CUBE)),
+    Spec("pow_var", pow_var, (((3, 4), const(2)), ((3, 4), const(3)), (F, const(2)))),
+    Spec("clip_var", clip_var, (((3, 4), const(None), const(0.5)), ((3, 4), const(-0.5), const(None)),
+                                ((5,), const(-0.5), const(0.5))), apart()),
+    Spec("reshape_var", reshape_var, (((3, 4), const((2, 6))), ((3, 4), const(-1)))),
+    Spec("concatenate_var", concatenate_var, (((2, 3), (2, 2), const(1)), ((2, 3), (4,), const(None)),
+                                              ((2, 3), (1, 3), const(-2)))),
+    Spec("stack_var", stack_var, (((2, 3), (2, 3), const(2)), ((3,), (3,), const(-1)))),
+    Spec("swapaxes_var", swapaxes_var, (((2, 3, 4), const(0), const(-1)),)),
+    Spec("expand_dims_var", expand_dims_var, (((3, 4), const(1)), ((3,), const((0, -1))))),
+    # orders, dtypes and other arguments
+    Spec("reshape_fortran", reshape_fortran, one((6,), (3, 2))),
+    Spec("np.reshape_fortran", np_reshape_fortran, one((3, 4), (2, 6))),
+    Spec("ravel_fortran", ravel_fortran, one((3, 4),)),
+    Spec("flatten_fortran", flatten_fortran, one((3, 4),)),
+    Spec("astype_int", astype_int, one((5,), (3, 4)), apart()),
+    Spec("array_dtype", array_dtype, one(F, (3,), f32(3))),
+    Spec("asarray_dtype", asarray_dtype, one(F, (3, 4))),
+    Spec("array_int", array_int, one((5,),), apart()),
+    Spec("array_ndmin", array_ndmin, one(F, (), (3,))),
+    Spec("array_of_list", array_of_list, ((F, F), ((3,), (3,)), ((), ()))),
+    Spec("norm_p3", norm_p3, one((5,),), nonzero),
+    Spec("norm_p_half", norm_p_half, one((5,),), nonzero),
+    Spec("norm_minus_inf", norm_minus_inf, one((5,),), apart()),
+    Spec("norm_ord0", norm_ord0, one((5,),), nonzero),
+    # one input reaching a primitive twice; tuples of arrays
+    Spec("mul_self", mul_self, one(*UNARY)),
+    Spec("matmul_self", matmul_self, one((3, 3), (2, 3, 3))),
+    Spec("outer_self", outer_self, one((3,),)),
+    Spec("dot_self", dot_self, one(F, (3,), (3, 3))),
+    Spec("hypot_self", hypot_self, one(*UNARY), nonzero),
+    Spec("where_self", where_self, one(*UNARY), apart()),
+    Spec("relu", relu, one(*UNARY), apart()),
+    Spec("where_zero", where_zero, one(*UNARY), apart()),
+    Spec("unpack_tuple", unpack_tuple, (((3,), (3,)), ((3,), (2,)), (F, (2, 2)))),
+    Spec("tuple_item", tuple_item, (((3,), (3,)), ((3,), (2,)))),
+    Spec("concat_and_stack", concat_and_stack, (((3,), (3,)), ((2, 3), (2, 3)))),
+    Spec("concat_twice", concat_twice, (((3,), (2,)), ((2, 2), (3,)))),
+    Spec("sum_of_list", sum_of_list, (((3,), (3,)), (F, F))),
+    # more indexing
+    Spec("index_argmax", index_argmax, one((5,),), apart()),
+    Spec("index_empty", index_empty, one((),)),
+    Spec("index_ellipsis_only", index_ellipsis_only, one((), (3,))),
+    Spec("index_negative_array", index_negative_array, one((3,), (3, 2))),
+    Spec("index_newaxis", index_newaxis, one((3,),)),
+    Spec("slice_negative", slice_negative, one((3, 4), (4, 5))),
+    # NumPy scalars
+    Spec("tanh_np_scalar", tanh_, one(S)),
+    Spec("mul_np_scalar", mul_, ((S, (3,)), (S, S))),
+    Spec("sum_np_scalar", sum_, one(S)),
+]

@@ -1,0 +1,236 @@
+"""Every row of ``specs.SPECS``, checked three ways.
+
+- ``test_check_grads``: the packaged ``sourcegrad.check_grads`` (central
+  differences along random directions against a random-cotangent vjp).
+- ``test_numeric_gradient``: ``sourcegrad.grad`` (scalar outputs) and
+  ``sourcegrad.vjp`` against a gradient computed here, element by element,
+  by central differences in float64; and each gradient has the type, shape
+  and dtype of its argument.
+- ``test_every_rule_has_a_row``: every registered reverse rule is exercised
+  by at least one row, computed from the functions of the table.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import inspect
+import operator
+import textwrap
+
+import numpy as np
+import pytest
+
+import sourcegrad as sg
+from sourcegrad import rules
+from sourcegrad.normalize import ATTRIBUTES, METHODS
+from sourcegrad.primitives import BINARY, UNARY
+
+from .specs import SPECS, Spec, arg, label
+
+
+def _unwrap(entry):
+    """``(value, marks)`` of a table entry that may be a ``pytest.param``."""
+    if isinstance(entry, type(pytest.param(None))):
+        (value,) = entry.values
+        return value, list(entry.marks)
+    return entry, []
+
+
+def _rows():
+    return [_unwrap(entry) for entry in SPECS]
+
+
+def _cases():
+    out = []
+    for spec, marks in _rows():
+        for entry in spec.cases:
+            case, case_marks = _unwrap(entry)
+            out.append(pytest.param(spec, case, id=f"{spec.id}-{label(case)}",
+                                    marks=marks + case_marks))
+    return out
+
+
+CASES = _cases()
+
+
+def _is_float32(case) -> bool:
+    return any(arg(a).dtype == "float32" for a in case)
+
+
+# ---------------------------------------------------------------------------
+# check_grads
+
+
+@pytest.mark.parametrize("spec, case", CASES)
+def test_check_grads(spec: Spec, case):
+    args = spec.make_args(case)
+    sg.check_grads(spec.fn, args, modes=("reverse",), order=1)
+
+
+# ---------------------------------------------------------------------------
+# against an elementwise numeric gradient
+
+
+def _float64(x):
+    if isinstance(x, np.ndarray) and x.dtype.kind == "f":
+        return x.astype(np.float64)
+    return x
+
+
+def _contract(y, u) -> float:
+    return float(np.sum(np.asarray(y, dtype=np.float64) * np.asarray(u, dtype=np.float64)))
+
+
+def numeric_vjp(f, args, wrt, u, step=1e-6):
+    """``J^T u`` for each argument in ``wrt``, by central differences, element
+    by element, in float64."""
+    args = [_float64(a) for a in args]
+    out = []
+
+    def at(i, value):
+        shifted = list(args)
+        shifted[i] = value
+        return _contract(f(*shifted), u)
+
+    for i in wrt:
+        x = args[i]
+        if isinstance(x, float):
+            h = step * max(1.0, abs(x))
+            out.append((at(i, x + h) - at(i, x - h)) / (2 * h))
+            continue
+        g = np.zeros(np.shape(x))
+        for j in np.ndindex(*np.shape(x)):
+            h = step * max(1.0, abs(float(x[j])))
+            plus, minus = x.copy(), x.copy()
+            plus[j] += h
+            minus[j] -= h
+            g[j] = (at(i, plus) - at(i, minus)) / (2 * h)
+        out.append(g)
+    return out
+
+
+def assert_like(g, x, what):
+    """``g`` has the type, shape and dtype of the primal ``x``."""
+    if isinstance(x, float):  # a Python float, or a NumPy float64 scalar
+        assert type(g) is type(x), f"{what}: a {type(x).__name__} argument got a {type(g).__name__}"
+        return
+    assert isinstance(g, np.ndarray), f"{what}: an array argument got a {type(g).__name__}"
+    assert g.shape == x.shape, f"{what}: shape {g.shape}, argument shape {x.shape}"
+    assert g.dtype == x.dtype, f"{what}: dtype {g.dtype}, argument dtype {x.dtype}"
+
+
+@pytest.mark.parametrize("spec, case", CASES)
+def test_numeric_gradient(spec: Spec, case):
+    args = spec.make_args(case)
+    wrt = spec.differentiated(case)
+    rtol, atol = (1e-3, 1e-4) if _is_float32(case) else (spec.rtol, spec.atol)
+    y = spec.fn(*args)
+    rng = np.random.default_rng(1)
+    if np.ndim(y) == 0:
+        u = 1.0
+    else:
+        u = rng.standard_normal(np.shape(y)).astype(np.result_type(y, np.float32))
+    expected = numeric_vjp(spec.fn, args, wrt, u)
+
+    _, pullback = sg.vjp(spec.fn, *args)
+    grads = pullback(u)
+    assert len(grads) == len(args)
+    for i, want in zip(wrt, expected):
+        assert_like(grads[i], args[i], f"vjp, argument {i}")
+        np.testing.assert_allclose(grads[i], want, rtol=rtol, atol=atol,
+                                   err_msg=f"vjp, argument {i}")
+
+    if np.ndim(y) == 0:
+        got = sg.grad(spec.fn, wrt=wrt)(*args)
+        assert isinstance(got, tuple) and len(got) == len(wrt)
+        for i, g, want in zip(wrt, got, expected):
+            assert_like(g, args[i], f"grad, argument {i}")
+            np.testing.assert_allclose(g, want, rtol=rtol, atol=atol,
+                                       err_msg=f"grad, argument {i}")
+
+
+# ---------------------------------------------------------------------------
+# the table covers the registry
+
+#: Moves of the normal form rather than functions a user calls: a copy
+#: ``y = x`` and a tuple literal.  (Rows exercise them all the same.)
+INTERNAL = {rules.identity, rules.pack}
+
+_BINARY = {cls.__name__: fn for cls, fn in BINARY.items()}
+_UNARY = {cls.__name__: fn for cls, fn in UNARY.items()}
+
+
+def _resolve(node, namespace):
+    """The object a ``Name`` or dotted ``Attribute`` refers to, or ``None``."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    obj = namespace.get(node.id, getattr(builtins, node.id, None))
+    for attr in reversed(parts):
+        obj = getattr(obj, attr, None)
+    return obj
+
+
+def primitives_of(fn) -> set:
+    """The primitives ``fn``'s source applies: calls (method forms resolved to
+    their NumPy function), operators and index reads."""
+    tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
+    namespace = fn.__globals__
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            target = _resolve(node.func, namespace)
+            if target is None and isinstance(node.func, ast.Attribute):
+                target = getattr(np, METHODS.get(node.func.attr, ""), None)
+            found.add(target)
+        elif isinstance(node, ast.Attribute) and node.attr in ATTRIBUTES:
+            if _resolve(node, namespace) is None:
+                found.add(getattr(np, ATTRIBUTES[node.attr]))
+        elif isinstance(node, (ast.BinOp, ast.AugAssign)):
+            found.add(_BINARY.get(type(node.op).__name__))
+        elif isinstance(node, ast.UnaryOp):
+            found.add(_UNARY.get(type(node.op).__name__))
+        elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load):
+            found.add(operator.getitem)
+    found.discard(None)
+    return found
+
+
+def _hashable(obj) -> bool:
+    try:
+        hash(obj)
+    except TypeError:
+        return False
+    return True
+
+
+def test_every_rule_has_a_row():
+    covered = set()
+    for spec, _ in _rows():
+        covered |= {p for p in primitives_of(spec.fn) if _hashable(p)}
+    missing = [p for p in rules.REVERSE if p not in covered and p not in INTERNAL]
+    names = sorted(f"{getattr(p, '__module__', None) or ''}.{getattr(p, '__name__', p)}"
+                   for p in missing)
+    assert not missing, "reverse rules with no row in tests/rules/specs.py: " + ", ".join(names)
+
+
+def test_row_ids_are_unique():
+    ids = [p.id for p in CASES]
+    assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})
+
+
+# ---------------------------------------------------------------------------
+# stop_gradient really stops: a check finite differences cannot make
+
+
+def blocked(x):
+    return np.sum(x * sg.stop_gradient(x))
+
+
+def test_stop_gradient_blocks():
+    x = np.array([1.0, -2.0, 3.0])
+    np.testing.assert_allclose(sg.grad(blocked)(x), x)
