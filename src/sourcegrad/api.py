@@ -7,11 +7,12 @@ first use), then calls the generated code directly.
 from __future__ import annotations
 
 import functools
+import types
 import weakref
 
 import numpy as np
 
-from .errors import NonScalarOutputError, SourceGradError
+from .errors import NonScalarOutputError, SourceGradError, SourceNotFoundError
 from .load import load
 from .pipeline import compile_reverse
 
@@ -32,12 +33,13 @@ class Derivative:
 
     def nonscalar(self, value) -> NonScalarOutputError:
         where = self.compiled.source.where
-        message = (
-            f"grad needs a function whose output is a scalar, but {where.function} returned "
-            f"an output of shape {np.shape(value)}. Use sourcegrad.vjp for the "
-            "vector-Jacobian product, or reduce the output (e.g. with .sum())."
-        )
-        return NonScalarOutputError(where.format(self.compiled.output_node, message))
+        what = (f"a {type(value).__name__} of {len(value)} values"
+                if isinstance(value, (tuple, list)) else f"an array of shape {np.shape(value)}")
+        message = (f"grad needs a scalar output, but the output of {where.function} is not a "
+                   f"scalar: it is {what}")
+        hint = ("Use sourcegrad.vjp(f, *args) for the vector-Jacobian product, or reduce "
+                "the output to a scalar (e.g. with .sum()).")
+        return NonScalarOutputError(where.format(self.compiled.output_node, message, hint))
 
 
 def _key(wrt):
@@ -50,6 +52,8 @@ def derivative(func, wrt=0, mode="reverse") -> Derivative:
         raise SourceGradError(f"mode={mode!r}: only reverse mode is available in this version")
     if isinstance(func, Differentiable):
         func = func.__wrapped__
+    if not isinstance(func, types.FunctionType):
+        raise _not_a_function(func)
     table = _compiled.setdefault(func, {})
     key = (mode, _key(wrt))
     if key not in table:
@@ -59,6 +63,18 @@ def derivative(func, wrt=0, mode="reverse") -> Derivative:
     return table[key]
 
 
+def _not_a_function(func) -> SourceNotFoundError:
+    if isinstance(func, types.MethodType):
+        return SourceNotFoundError(
+            f"{func.__qualname__} is a bound method: sourcegrad differentiates functions. "
+            "Write a function that takes the arrays it needs as arguments."
+        )
+    return SourceNotFoundError(
+        f"{func!r} is not a Python function: sourcegrad differentiates functions defined "
+        "with def or lambda, whose source it reads"
+    )
+
+
 def _match(g, x):
     """``g`` with the type, shape and dtype kind of the primal ``x``."""
     if isinstance(x, np.ndarray):
@@ -66,10 +82,10 @@ def _match(g, x):
             dtype = x.dtype if x.dtype.kind in "fc" else np.float64
             g = np.array(np.broadcast_to(g, x.shape), dtype=dtype)
         return g
+    if isinstance(x, np.generic):  # before float: np.float64 is a float
+        return x.dtype.type(g) if x.dtype.kind in "fc" else np.float64(g)
     if isinstance(x, float):
         return float(g)
-    if isinstance(x, np.generic):
-        return x.dtype.type(g) if x.dtype.kind in "fc" else np.float64(g)
     if isinstance(x, int):
         return float(g)
     return g
@@ -90,12 +106,16 @@ def _run(derivative, args, kwargs, scalar=True, **seed):
     except Exception:
         if scalar:
             value = derivative.compiled.source.func(*args, **kwargs)
-            if np.ndim(value) != 0:
+            if not _is_scalar(value):
                 raise derivative.nonscalar(value) from None
         raise
-    if scalar and np.ndim(value) != 0:
+    if scalar and not _is_scalar(value):
         raise derivative.nonscalar(value)
     return value, grads
+
+
+def _is_scalar(value) -> bool:
+    return not isinstance(value, (tuple, list, dict)) and np.ndim(value) == 0
 
 
 def _matched(derivative, args, kwargs, grads, single):

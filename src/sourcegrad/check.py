@@ -95,7 +95,8 @@ def _check_node(child, where: Where) -> None:
     if isinstance(child, gast.Compare) and len(child.ops) > 1:
         raise where.error(
             UnsupportedSyntaxError, child,
-            "a chained comparison is not supported; write 'a < b and b < c' as two",
+            "a chained comparison is not supported; compare twice and combine the "
+            "results with &, as in (a < b) & (b < c)",
         )
     if isinstance(child, (gast.Assign, gast.AugAssign, gast.AnnAssign)):
         targets = child.targets if isinstance(child, gast.Assign) else [child.target]

@@ -33,6 +33,10 @@ class SourceNotFoundError(SourceGradError):
     """The source of a function cannot be read."""
 
 
+class WrtError(SourceGradError, ValueError):
+    """A ``wrt`` that names no parameter of the function."""
+
+
 class Where:
     """A place in the user's source: file, first line, and a column shift.
 
@@ -51,15 +55,17 @@ class Where:
             return self._lines[lineno - 1].rstrip("\n")
         return linecache.getline(self.filename, lineno).rstrip("\n")
 
-    def format(self, node, message: str) -> str:
-        """``message`` located at ``node``, with the source line and a caret."""
+    def format(self, node, message: str, hint: str = "") -> str:
+        """``message`` located at ``node``, with the source line and a caret,
+        then ``hint`` (how to fix it) on the lines after."""
         lineno = getattr(node, "lineno", None)
-        head = f"{self.filename}, line {lineno}, in {self.function}: {message}"
+        tail = f"\n{hint}" if hint else ""
         if lineno is None:
-            return f"{self.filename}, in {self.function}: {message}"
+            return f"{self.filename}, in {self.function}: {message}{tail}"
+        head = f"{self.filename}, line {lineno}, in {self.function}: {message}"
         text = self.line_text(lineno)
         if not text:
-            return head
+            return head + tail
         start = getattr(node, "col_offset", 0) + self.col_shift
         end_line = getattr(node, "end_lineno", lineno)
         end = getattr(node, "end_col_offset", None)
@@ -70,7 +76,7 @@ class Where:
         width = max(1, end - start)
         shown = text.lstrip()
         start -= len(text) - len(shown)
-        return f"{head}\n    {shown}\n    {' ' * max(0, start)}{'^' * width}"
+        return f"{head}\n    {shown}\n    {' ' * max(0, start)}{'^' * width}{tail}"
 
-    def error(self, cls, node, message: str) -> SourceGradError:
-        return cls(self.format(node, message))
+    def error(self, cls, node, message: str, hint: str = "") -> SourceGradError:
+        return cls(self.format(node, message, hint))

@@ -44,6 +44,7 @@ import copy
 import types
 
 import gast
+import numpy as np
 
 from .errors import UnsupportedSyntaxError
 from .names import Namer, attribute_chain, canonical, dotted, identifiers, resolve
@@ -362,7 +363,8 @@ class _Normalizer:
     def method(self, e):
         name = e.func.attr
         if name not in METHODS:
-            raise self.error(e.func, f"the method .{name}() is not supported")
+            instead = f"; call np.{name}(...) instead" if hasattr(np, name) else ""
+            raise self.error(e.func, f"the method .{name}() is not supported{instead}")
         receiver = self.atom(e.func.value)
         args = [self.arg(a) for a in e.args]
         if name in PACKED and len(args) > 1:

@@ -68,8 +68,10 @@ def parse(func) -> Parsed:
         lines, first = inspect.getsourcelines(func)
     except (OSError, TypeError) as exc:
         raise SourceNotFoundError(
-            f"cannot read the source of {func.__qualname__} ({filename}): {exc}. "
-            "sourcegrad needs functions defined in a file."
+            f"{filename}, line {code.co_firstlineno}, in {func.__qualname__}: cannot read the "
+            f"source of {func.__qualname__} ({exc}). sourcegrad reads the source of the "
+            "functions it differentiates: define them in a file (not with exec, eval or "
+            "at the interactive prompt)."
         ) from None
     text = "".join(lines)
     dedented = textwrap.dedent(text)

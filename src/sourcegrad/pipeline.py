@@ -79,20 +79,26 @@ def compile_reverse(func, wrt=0) -> Compiled:
 
 
 def wrt_names(node: gast.FunctionDef, wrt, where):
-    """Parameter names for ``wrt`` (an int, a name, or a tuple of them)."""
-    from .errors import SourceGradError
+    """Parameter names for ``wrt``: an int (the index of a positional parameter,
+    negative from the end), a parameter's name, or a tuple of them."""
+    from .errors import WrtError
 
-    params = [a.id for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs]
+    positional = [a.id for a in node.args.posonlyargs + node.args.args]
+    params = positional + [a.id for a in node.args.kwonlyargs]
     single = not isinstance(wrt, (tuple, list))
     out = []
     for item in ([wrt] if single else wrt):
-        if isinstance(item, int) and not isinstance(item, bool) and -len(params) <= item < len(params):
-            out.append(params[item])
+        if isinstance(item, int) and not isinstance(item, bool) and (
+                -len(positional) <= item < len(positional)):
+            out.append(positional[item])
         elif isinstance(item, str) and item in params:
             out.append(item)
         else:
-            raise SourceGradError(
-                f"wrt={item!r} does not name a parameter of {node.name}({', '.join(params)})"
+            raise where.error(
+                WrtError, node,
+                f"wrt={item!r} does not name a parameter of {node.name}({', '.join(params)})",
+                "wrt is the index of a positional parameter (negative counts from the end), "
+                "a parameter's name, or a tuple of them.",
             )
     return tuple(out), single
 

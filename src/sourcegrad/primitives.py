@@ -12,6 +12,7 @@ call's result is active (``np.float32(2.0)`` on constants needs no rule).
 from __future__ import annotations
 
 import operator
+import types
 from dataclasses import dataclass, field
 
 import gast
@@ -103,21 +104,35 @@ def _primitive(obj, args, keywords, stmt, where, label) -> Op:
         return ZERO
     if found is None:
         bound = dict(enumerate(args)) | {k.arg: k.value for k in keywords}
-        return Op(bound=bound, missing=_no_rule(stmt, where, label))
+        return Op(bound=bound, missing=_no_rule(stmt, where, label, obj))
     return _bind(found, args, keywords, stmt, where, label)
 
 
-def _no_rule(stmt, where, label) -> NoRuleError:
+def _no_rule(stmt, where, label, obj) -> NoRuleError:
     node = stmt.value if getattr(stmt.value, "lineno", None) else stmt
-    message = (
-        f"no derivative rule for {label}. Register one:\n"
+    if isinstance(obj, types.FunctionType) and not _library(obj):
+        message = (f"{label} is a Python function: calls to your own functions are not "
+                   "differentiated yet, and it has no derivative rule")
+        first = "Inline its code here, or register a rule:"
+    else:
+        message, first = f"no derivative rule for {label}", "Register a rule:"
+    hint = (
+        f"{first}\n"
         f"    from sourcegrad.rules import reverse, d\n"
         f"    @reverse({label})\n"
-        f"    def my_rule(y, x):\n"
-        f"        d[x] = d[y] * ...\n"
-        f"or wrap an argument in sourcegrad.stop_gradient if no derivative is needed"
+        f"    def {label.split('.')[-1]}_rule(y, x):\n"
+        f"        d[x] = d[y] * ...  # the adjoint of x, given the adjoint of y = {label}(x)\n"
+        f"or wrap an argument in sourcegrad.stop_gradient if no derivative is needed."
     )
-    return NoRuleError(message) if where is None else where.error(NoRuleError, node, message)
+    if where is None:
+        return NoRuleError(f"{message}\n{hint}")
+    return where.error(NoRuleError, node, message, hint)
+
+
+def _library(obj) -> bool:
+    """Whether ``obj`` belongs to NumPy or the standard library's ``math``."""
+    module = getattr(obj, "__module__", None) or ""
+    return module.split(".")[0] in ("numpy", "math")
 
 
 def _bind(template, args, keywords, stmt, where, label) -> Op:

@@ -55,6 +55,8 @@ def assert_like(g, x):
         assert isinstance(g, np.ndarray), type(g)
         assert g.shape == x.shape, (g.shape, x.shape)
         assert g.dtype == x.dtype, (g.dtype, x.dtype)
+    elif isinstance(x, np.generic):
+        assert type(g) is type(x), type(g)
     elif isinstance(x, (float, int)) and not isinstance(x, bool):
         assert type(g) is float, type(g)
 
@@ -176,6 +178,30 @@ def docstring_and_pass(x):
     return np.sum(y)
 
 
+@program(arr(3))
+def copies(x):
+    y = x
+    z = y
+    return np.sum(z * y)
+
+
+@program(arr(3))
+def negation_and_unary_plus(x):
+    return np.sum(-x) + np.sum(+x * x) + (-x[0]) * 2.0
+
+
+@program(arr(3))
+def local_named_like_a_runtime_helper(x):
+    unbroadcast = x * 2.0
+    zeros_like = unbroadcast + x
+    return np.sum(unbroadcast * zeros_like)
+
+
+@program(arr(3))
+def constant_call_needs_no_rule(x):
+    return np.sum(x * np.float32(2.0)) + float(3)
+
+
 # -- tuples ----------------------------------------------------------------
 
 @program(arr(3), arr(3), wrt=(0, 1))
@@ -232,6 +258,24 @@ def unpack_a_tuple_variable(x, y):
 def list_unpacking(X):
     [a, b] = [X[0], X[1] * 3.0]
     return np.sum(a / b)
+
+
+@program(arr(3), arr(3), wrt=(0, 1))
+def chained_tuple_assignment(x, y):
+    x, y = t = y, x * 2.0
+    return np.sum(x * t[1] + y)
+
+
+@program(arr(2, 3))
+def unpack_into_itself(X):
+    X, b = X
+    return np.sum(X * b)
+
+
+@program(arr(3), arr(3), wrt=(0, 1))
+def unpack_calls(x, y):
+    s, c = np.sin(x), np.cos(y)
+    return np.sum(s * c)
 
 
 # -- augmented assignment --------------------------------------------------
@@ -480,6 +524,25 @@ def method_chain(A):
     return A.T.sum(axis=0).mean()
 
 
+@program(arr(2, 3))
+def methods_positional_and_negative_axes(x):
+    a = x.T @ x
+    b = np.sum(x, axis=-1).sum() + x.max(axis=-1, keepdims=True).sum()
+    c = x.reshape(-1, 1) * x.sum(0)
+    return np.sum(a) + b + np.sum(c) + x.mean(axis=(0, 1))
+
+
+@program(arr(2, 3), arr(3, 4), wrt=(0, 1))
+def method_dot_matrices(A, B):
+    return np.sum(A.dot(B) ** 2) + np.sum(A.transpose(1, 0).T * 0.5)
+
+
+@program(arr(3, 2))
+def pairwise_differences(A):
+    D = A[:, None, :] - A[None, :, :]
+    return np.sum(D ** 2) + np.sum(A[..., None] * 2.0)
+
+
 # -- indexing reads --------------------------------------------------------
 
 @program(arr(5))
@@ -523,6 +586,17 @@ def index_pairs(logp, labels):
 @program(arr(4, 3))
 def index_rows_by_list(A):
     return np.sum(A[[0, 2, 0]] * 2.0)
+
+
+@program(arr(7))
+def index_a_slice_of_a_slice(x):
+    y = x[::2]
+    return np.sum(y[1:] * y[:-1])
+
+
+@program(arr(3, 3))
+def index_pairs_and_mask_literals(X):
+    return np.sum(X[[0, 1], [1, 2]]) + np.sum(X[np.array([True, False, True])])
 
 
 # -- models ----------------------------------------------------------------
@@ -671,3 +745,172 @@ def test_stop_gradient():
     np.testing.assert_array_equal(gy, np.zeros(3))
     np.testing.assert_allclose(sourcegrad.grad(stop_gradient_namespaced)(x), x * x)
     assert sourcegrad.stop_gradient(x) is x
+
+
+# -- the API around the programs -------------------------------------------------
+
+def tuple_output(x, y):
+    return np.sum(x * y), np.sin(x) * y
+
+
+def test_vjp_of_a_tuple_output():
+    x, y = arr(3), arr(3)
+    value, pullback = sourcegrad.vjp(tuple_output, x, y)
+    np.testing.assert_allclose(value[0], np.sum(x * y))
+    np.testing.assert_allclose(value[1], np.sin(x) * y)
+    u = arr(3)
+    gx, gy = pullback((2.0, u))
+    np.testing.assert_allclose(gx, 2.0 * y + np.cos(x) * y * u)
+    np.testing.assert_allclose(gy, 2.0 * x + np.sin(x) * u)
+
+
+def test_vjp_gives_one_gradient_per_argument():
+    logits, labels = arr(4, 3), np.array([0, 2, 1, 2])
+    value, pullback = sourcegrad.vjp(softmax_cross_entropy, logits, labels)
+    assert value == pytest.approx(softmax_cross_entropy(logits, labels))
+    grads = pullback(1.0)
+    assert len(grads) == 2
+    np.testing.assert_allclose(grads[0], numeric_grad(softmax_cross_entropy,
+                                                      (logits, labels), {}, 0), atol=1e-6)
+    assert grads[1].shape == labels.shape and not np.any(grads[1])
+
+
+def test_vjp_of_a_vector_function():
+    x = arr(3)
+    value, pullback = sourcegrad.vjp(np_exp_times_sum, x)
+    np.testing.assert_allclose(value, np.exp(x) * np.sum(x))
+    u = arr(3)
+    (g,) = pullback(u)
+    jac = np.diag(np.exp(x) * np.sum(x)) + np.outer(np.exp(x), np.ones(3))
+    np.testing.assert_allclose(g, u @ jac)
+
+
+def np_exp_times_sum(x):
+    return np.exp(x) * np.sum(x)
+
+
+def vector_function(x, A):
+    return np.tanh(A @ x) * x[0]
+
+
+def test_jacobian_reverse_against_finite_differences():
+    x, A = arr(3), arr(2, 3)
+    J = sourcegrad.jacobian(vector_function, mode="reverse")(x, A)
+    assert J.shape == (2, 3)
+    eps = 1e-6
+    columns = [(vector_function(x + eps * e, A) - vector_function(x - eps * e, A)) / (2 * eps)
+               for e in np.eye(3)]
+    np.testing.assert_allclose(J, np.stack(columns, axis=1), rtol=1e-6, atol=1e-8)
+    JA = sourcegrad.jacobian(vector_function, wrt=1, mode="reverse")(x, A)
+    assert JA.shape == (2, 2, 3)
+
+
+def test_value_and_grad():
+    W, x = arr(3, 4), arr(4)
+    value, g = sourcegrad.value_and_grad(float64_matrix_and_vector)(W, x)
+    assert value == pytest.approx(float64_matrix_and_vector(W, x))
+    np.testing.assert_allclose(g, sourcegrad.grad(float64_matrix_and_vector)(W, x))
+    value, (gW, gx) = sourcegrad.value_and_grad(float64_matrix_and_vector, wrt=(0, 1))(W, x)
+    assert gW.shape == W.shape and gx.shape == x.shape
+
+
+@sourcegrad.differentiate
+def decorated(W, x):
+    h = np.tanh(W @ x)
+    return np.sum(h * h)
+
+
+@sourcegrad.differentiate(wrt=("x", "W"))
+def decorated_wrt(W, x):
+    return np.sum(np.exp(W @ x))
+
+
+def test_differentiate():
+    W, x = arr(3, 4), arr(4)
+    assert decorated(W, x) == pytest.approx(np.sum(np.tanh(W @ x) ** 2))
+    g = decorated.grad(W, x)
+    np.testing.assert_allclose(g, numeric_grad(decorated, (W, x), {}, 0), atol=1e-6)
+    value, g2 = decorated.value_and_grad(W, x)
+    assert value == pytest.approx(decorated(W, x))
+    np.testing.assert_allclose(g2, g)
+    value, pullback = decorated.vjp(W, x)
+    gW, gx = pullback(1.0)
+    np.testing.assert_allclose(gW, g)
+    np.testing.assert_allclose(gx, numeric_grad(decorated, (W, x), {}, 1), atol=1e-6)
+    text = decorated.source()
+    assert "def grad_decorated(W, x, bdecorated=1.0):" in text
+    sourcegrad.check_grads(decorated, (W, x))
+
+
+def test_differentiate_with_wrt():
+    W, x = arr(3, 4), arr(4)
+    gx, gW = decorated_wrt.grad(W, x)
+    np.testing.assert_allclose(gx, numeric_grad(decorated_wrt, (W, x), {}, 1), rtol=1e-6)
+    np.testing.assert_allclose(gW, numeric_grad(decorated_wrt, (W, x), {}, 0), rtol=1e-6)
+    assert "with respect to x, W" in decorated_wrt.source()
+
+
+def python_number(x):
+    return x * x * 3.0
+
+
+@pytest.mark.parametrize("x, kind", [
+    (1.5, float), (2, float), (np.float32(1.5), np.float32), (np.float64(1.5), np.float64),
+    (np.array(1.5), np.ndarray), (np.array(1.5, dtype=np.float32), np.ndarray),
+])
+def test_gradient_type_follows_the_input(x, kind):
+    g = sourcegrad.grad(python_number)(x)
+    assert type(g) is kind
+    assert np.shape(g) == np.shape(x)
+    if isinstance(x, (np.ndarray, np.generic)):
+        assert g.dtype == x.dtype
+    assert float(g) == pytest.approx(6.0 * float(x), rel=1e-6)
+
+
+def test_float32_in_float32_out():
+    x = arr(2, 3, dtype=np.float32)
+    g = sourcegrad.grad(float32_input)(x)
+    assert g.dtype == np.float32 and g.shape == x.shape
+    gx, gy = sourcegrad.grad(float32_pair, wrt=(0, 1))(x, x + 1)
+    assert gx.dtype == gy.dtype == np.float32
+
+
+def test_zero_gradient_has_the_shape_of_its_argument():
+    x, M = arr(3), arr(2, 2)
+    g = sourcegrad.grad(output_independent_of_wrt_matrix, wrt=1)(x, M)
+    assert g.shape == (2, 2) and g.dtype == np.float64 and not np.any(g)
+    g = sourcegrad.grad(python_int_in_expression, wrt=1)(0.7, 3)
+    assert type(g) is float
+
+
+def sum_of_two(x, y):
+    return np.sum((x + y) * OFFSET)
+
+
+def test_gradients_are_fresh_arrays():
+    x, y = arr(3), arr(3)
+    gx, gy = sourcegrad.grad(sum_of_two, wrt=(0, 1))(x, y)
+    assert gx is not gy and gx.flags.writeable and gy.flags.writeable
+    gx += 1.0
+    np.testing.assert_allclose(gy, OFFSET)
+    u = arr(3)
+    _, pullback = sourcegrad.vjp(identity, u)
+    (g,) = pullback(u)
+    assert g is not u
+
+
+def identity(x):
+    return x
+
+
+def test_keyword_arguments_at_the_call():
+    x = arr(3)
+    g1 = sourcegrad.grad(keyword_at_call)(x, scale=2.0)
+    g2 = sourcegrad.grad(keyword_at_call)(x=x, scale=2.0)
+    g3 = sourcegrad.grad(keyword_at_call)(x, 2.0)
+    np.testing.assert_allclose(g1, 4.0 * x)
+    np.testing.assert_allclose(g2, g1)
+    np.testing.assert_allclose(g3, g1)
+    np.testing.assert_allclose(sourcegrad.grad(keyword_at_call)(x), 2.0 * x)
+    gy = sourcegrad.grad(keyword_only, wrt="y")(x, y=x, k=1.0)
+    np.testing.assert_allclose(gy, 2.0 * x * x)

@@ -1,0 +1,396 @@
+"""Bad input: every unsupported construct and misuse raises a ``SourceGradError``
+subclass whose message names the file, the line, the offending code and puts a
+caret under it.
+
+Each offending line below carries a marker comment (``# <- name``); the tests
+find the expected line number by looking the marker up in this file.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+import sourcegrad
+from sourcegrad.errors import (
+    NonScalarOutputError, NoRuleError, SourceGradError, SourceNotFoundError,
+    UnsupportedSyntaxError, WrtError,
+)
+
+HERE = os.path.abspath(__file__)
+with open(HERE) as _file:
+    LINES = _file.read().splitlines()
+
+
+def line_of(marker: str) -> int:
+    """The line number of the only line of this file ending with ``# <- marker``."""
+    found = [i + 1 for i, text in enumerate(LINES) if text.rstrip().endswith(f"# <- {marker}")]
+    assert len(found) == 1, (marker, found)
+    return found[0]
+
+
+def assert_located(error: Exception, marker: str, snippet: str) -> str:
+    """``error``'s message names this file, the marker's line and shows that line
+    with a caret under ``snippet``.  Returns the message."""
+    message = str(error)
+    lineno = line_of(marker)
+    assert message.startswith(f"{HERE}, line {lineno}, in "), message
+    text = LINES[lineno - 1].strip()
+    lines = message.splitlines()
+    shown = [i for i, line in enumerate(lines) if line.strip() == text]
+    assert shown, f"the source line {text!r} is not in:\n{message}"
+    source, caret = lines[shown[0]], lines[shown[0] + 1]
+    assert set(caret.strip()) == {"^"}, message
+    assert snippet in source, (snippet, source)
+    start = caret.index("^")
+    assert source[start:].startswith(snippet), f"the caret is not under {snippet!r}:\n{message}"
+    assert caret.count("^") >= 1
+    return message
+
+
+def raises(cls, f, *args, wrt=0):
+    with pytest.raises(cls) as info:
+        sourcegrad.grad(f, wrt=wrt)(*args)
+    assert isinstance(info.value, SourceGradError)
+    return info.value
+
+
+X = np.array([0.5, 1.0, 1.5])
+
+
+# -- constructs the foundation does not support -------------------------------
+
+def for_loop(x):
+    for i in range(3):  # <- for
+        x = x * 2.0
+    return np.sum(x)
+
+
+def while_loop(x):
+    while np.sum(x) < 10.0:  # <- while
+        x = x * 2.0
+    return np.sum(x)
+
+
+def if_statement(x):
+    if x[0] > 0:  # <- if
+        x = -x
+    return np.sum(x)
+
+
+def conditional_expression(x):
+    y = x if x[0] > 0 else -x  # <- ifexp
+    return np.sum(y)
+
+
+def try_statement(x):
+    try:  # <- try
+        y = np.log(x)
+    except ValueError:
+        y = x
+    return np.sum(y)
+
+
+def with_statement(x):
+    with np.errstate(all="ignore"):  # <- with
+        y = np.log(x)
+    return np.sum(y)
+
+
+def generator(x):
+    yield np.sum(x)  # <- yield
+    return np.sum(x)
+
+
+def class_inside(x):
+    class Box:  # <- class
+        pass
+    return np.sum(x)
+
+
+TOTAL = 0.0
+
+
+def global_statement(x):
+    global TOTAL  # <- global
+    return np.sum(x)
+
+
+def nested_def(x):
+    def inner(t):  # <- def
+        return t * 2.0
+    return np.sum(x)
+
+
+def lambda_inside(x):
+    double = lambda t: t * 2.0  # <- lambda
+    return np.sum(double(x))
+
+
+def list_comprehension(x):
+    parts = [x * k for k in range(3)]  # <- listcomp
+    return np.sum(parts)
+
+
+def generator_expression(x):
+    return sum(np.sum(x * k) for k in range(3))  # <- genexp
+
+
+def dict_comprehension(x):
+    parts = {k: x * k for k in range(3)}  # <- dictcomp
+    return np.sum(parts[1])
+
+
+def boolean_operator(x):
+    y = x[0] > 0 and x[1] > 0  # <- boolop
+    return np.sum(x * y)
+
+
+def chained_comparison(x):
+    y = 0 < x[0] < 1  # <- chained
+    return np.sum(x * y)
+
+
+def early_return(x):
+    return np.sum(x)  # <- early
+    return np.sum(x * x)
+
+
+def no_return(x):  # <- noreturn
+    y = x * 2.0
+
+
+def star_args(x, *rest):  # <- varargs
+    return np.sum(x)
+
+
+def array_write(x):
+    y = x * 1.0
+    y[0] = 2.0  # <- write
+    return np.sum(y)
+
+
+def augmented_array_write(x):
+    y = x * 1.0
+    y[1:] += 1.0  # <- augwrite
+    return np.sum(y)
+
+
+def attribute_write(x):
+    x.flags.writeable = False  # <- setattr
+    return np.sum(x)
+
+
+def import_inside(x):
+    import math  # <- import
+    return np.sum(x) * math.pi
+
+
+def delete(x):
+    y = x * 2.0
+    del y  # <- del
+    return np.sum(x)
+
+
+def parameter_named_np(np_, np):  # <- paramnp
+    return np_.sum()
+
+
+UNSUPPORTED = [
+    (for_loop, "for", "for i in range(3):", "'for' loop"),
+    (while_loop, "while", "while np.sum(x) < 10.0:", "'while' loop"),
+    (if_statement, "if", "if x[0] > 0:", "'if' statement"),
+    (conditional_expression, "ifexp", "x if x[0] > 0 else -x", "conditional expression"),
+    (try_statement, "try", "try:", "'try' statement"),
+    (with_statement, "with", "with np.errstate", "'with' statement"),
+    (generator, "yield", "yield np.sum(x)", "yield"),
+    (class_inside, "class", "class Box:", "class definition"),
+    (global_statement, "global", "global TOTAL", "'global' statement"),
+    (nested_def, "def", "def inner(t):", "nested function"),
+    (lambda_inside, "lambda", "lambda t: t * 2.0", "lambda"),
+    (list_comprehension, "listcomp", "[x * k for k in range(3)]", "list comprehension"),
+    (generator_expression, "genexp", "(np.sum(x * k) for k in range(3))", "generator expression"),
+    (dict_comprehension, "dictcomp", "{k: x * k for k in range(3)}", "dict comprehension"),
+    (boolean_operator, "boolop", "x[0] > 0 and x[1] > 0", "'and' / 'or'"),
+    (chained_comparison, "chained", "0 < x[0] < 1", "chained comparison"),
+    (early_return, "early", "return np.sum(x)", "'return' before the end"),
+    (no_return, "noreturn", "def no_return(x):", "no 'return'"),
+    (star_args, "varargs", "rest", "*args"),
+    (array_write, "write", "y[0]", "writing into an array"),
+    (augmented_array_write, "augwrite", "y[1:]", "writing into an array"),
+    (attribute_write, "setattr", "x.flags.writeable", "assigning to an attribute"),
+    (import_inside, "import", "import math", "import inside the function"),
+    (delete, "del", "del y", "'del' statement"),
+    (parameter_named_np, "paramnp", "np):", "parameter named 'np'"),
+]
+
+
+@pytest.mark.parametrize("f, marker, snippet, words", UNSUPPORTED,
+                         ids=[case[1] for case in UNSUPPORTED])
+def test_unsupported_construct(f, marker, snippet, words):
+    error = raises(UnsupportedSyntaxError, f, X)
+    message = assert_located(error, marker, snippet)
+    assert words in message.splitlines()[0], message
+    assert f", in {f.__name__}: " in message
+
+
+def test_source_is_shown_also_for_source():
+    with pytest.raises(UnsupportedSyntaxError) as info:
+        sourcegrad.source(for_loop)
+    assert_located(info.value, "for", "for i in range(3):")
+
+
+# -- calls with no derivative rule ---------------------------------------------
+
+def helper(x):
+    return x * 2.0
+
+
+def calls_helper(x):
+    return np.sum(helper(x))  # <- helper
+
+
+def no_rule(x):
+    y = np.sinc(x) * 2.0  # <- norule
+    return np.sum(y)
+
+
+def no_rule_namespaced(x):
+    return np.sum(np.fft.ifftshift(x))  # <- norule2
+
+
+def test_call_with_no_rule():
+    error = raises(NoRuleError, no_rule, X)
+    message = assert_located(error, "norule", "np.sinc(x)")
+    assert "no derivative rule for np.sinc" in message.splitlines()[0]
+    assert "from sourcegrad.rules import reverse, d" in message
+    assert "@reverse(np.sinc)" in message
+    assert "d[x] = d[y] *" in message
+    assert "stop_gradient" in message
+
+
+def test_call_with_no_rule_in_a_submodule():
+    error = raises(NoRuleError, no_rule_namespaced, X)
+    message = assert_located(error, "norule2", "np.fft.ifftshift(x)")
+    assert "@reverse(np.fft.ifftshift)" in message
+
+
+def test_call_to_a_helper_function():
+    error = raises(NoRuleError, calls_helper, X)
+    message = assert_located(error, "helper", "helper(x)")
+    assert "helper is a Python function" in message
+    assert "@reverse(helper)" in message
+
+
+def test_no_rule_is_no_error_where_no_derivative_flows():
+    def uses_sinc_on_constants(x):
+        return np.sum(x * np.sinc(0.5)) + np.sum(np.sinc(sourcegrad.stop_gradient(x)))
+
+    np.testing.assert_allclose(sourcegrad.grad(uses_sinc_on_constants)(X), np.sinc(0.5))
+
+
+def cube(x):
+    return x * x * x
+
+
+def calls_cube(x):
+    return np.sum(cube(x))
+
+
+def test_the_registration_the_message_shows_works():
+    from sourcegrad.rules import d, reverse
+
+    @reverse(cube)
+    def cube_rule(y, x):
+        d[x] = d[y] * 3.0 * x * x
+
+    np.testing.assert_allclose(sourcegrad.grad(calls_cube)(X), 3.0 * X * X)
+
+
+# -- methods and attributes ----------------------------------------------------
+
+def unknown_method(x):
+    return np.sum(x.cumprod())  # <- method
+
+
+def unknown_attribute(x):
+    return np.sum(x.real)  # <- attribute
+
+
+def test_unknown_method():
+    error = raises(UnsupportedSyntaxError, unknown_method, X)
+    message = assert_located(error, "method", "x.cumprod")
+    assert ".cumprod() is not supported" in message
+    assert "np.cumprod(...)" in message
+
+
+def test_unknown_attribute():
+    error = raises(UnsupportedSyntaxError, unknown_attribute, X)
+    message = assert_located(error, "attribute", "x.real")
+    assert ".real is not supported" in message
+
+
+# -- misuse of the API ----------------------------------------------------------
+
+def vector_output(x):
+    y = np.sin(x)
+    return y * 2.0  # <- vector
+
+
+def tuple_output(x):
+    return np.sum(x), x  # <- tuple
+
+
+def test_grad_of_a_non_scalar_output():
+    error = raises(NonScalarOutputError, vector_output, X)
+    message = assert_located(error, "vector", "return y * 2.0")
+    assert "is not a scalar" in message
+    assert "shape (3,)" in message
+    assert "sourcegrad.vjp" in message and ".sum()" in message
+
+
+def test_value_and_grad_of_a_non_scalar_output():
+    with pytest.raises(NonScalarOutputError):
+        sourcegrad.value_and_grad(vector_output)(X)
+
+
+def test_grad_of_a_tuple_output():
+    error = raises(NonScalarOutputError, tuple_output, X)
+    message = assert_located(error, "tuple", "return np.sum(x), x")
+    assert "not a scalar" in message and "tuple of 2 values" in message
+
+
+def two_parameters(x, y):  # <- wrt
+    return np.sum(x * y)
+
+
+@pytest.mark.parametrize("wrt", [2, -3, "z", (0, "w"), 1.0, True])
+def test_bad_wrt(wrt):
+    error = raises(WrtError, two_parameters, X, X, wrt=wrt)
+    message = assert_located(error, "wrt", "def two_parameters(x, y):")
+    assert f"wrt={(wrt[1] if isinstance(wrt, tuple) else wrt)!r}" in message
+    assert "two_parameters(x, y)" in message
+    assert isinstance(error, ValueError)
+
+
+def test_function_without_source():
+    namespace = {"np": np}
+    exec("def made_by_exec(x):\n    return np.sum(x * x)\n", namespace)
+    with pytest.raises(SourceNotFoundError) as info:
+        sourcegrad.grad(namespace["made_by_exec"])(X)
+    message = str(info.value)
+    assert message.startswith("<string>, line 1, in made_by_exec: cannot read the source")
+    assert "define them in a file" in message
+
+
+def test_not_a_function():
+    with pytest.raises(SourceNotFoundError, match="not a Python function"):
+        sourcegrad.grad(np.sum)(X)
+
+
+def test_errors_are_sourcegrad_errors():
+    for cls in (NonScalarOutputError, NoRuleError, SourceNotFoundError,
+                UnsupportedSyntaxError, WrtError):
+        assert issubclass(cls, sourcegrad.SourceGradError)
