@@ -1,0 +1,316 @@
+"""Stage 2b, lower: structured control flow with one exit.
+
+Invariant established: the function ends with its only ``return``; no
+``continue`` remains; a ``break`` is the last statement of an ``if`` branch,
+and what followed the jump runs in the other branch (or under a flag that
+the jump sets); every ``for`` loop iterates over ``range(...)``.  Jumps
+become branch decisions, which the reverse pass replays like any other
+value.  Flags nobody reads are left to dead-code elimination.
+
+>>> import gast
+>>> from sourcegrad.emit import to_source
+>>> fn = gast.parse('''
+... def f(xs, c):
+...     for x in xs:
+...         if x > c:
+...             return x
+...         c = c + x
+...     return c
+... ''').body[0]
+>>> print(to_source(lower(fn)))
+def f(xs, c):
+    returned = False
+    for i in range(len(xs)):
+        x = xs[i]
+        if x > c:
+            out = x
+            returned = True
+            break
+        else:
+            c = c + x
+    if not returned:
+        out = c
+        returned = True
+    return out
+"""
+
+from __future__ import annotations
+
+import copy
+
+import gast
+
+from .names import Namer, identifiers
+
+_LOOPS = (gast.For, gast.While)
+_SCOPES = (gast.FunctionDef, gast.AsyncFunctionDef, gast.Lambda, gast.ClassDef)
+
+
+def _name(id_, store=False):
+    ctx = gast.Store() if store else gast.Load()
+    return gast.Name(id=id_, ctx=ctx, annotation=None, type_comment=None)
+
+
+def _assign(name, value):
+    return gast.Assign(targets=[_name(name, True)], value=value, type_comment=None)
+
+
+def _const(value):
+    return gast.Constant(value=value, kind=None)
+
+
+def _not(name):
+    return gast.UnaryOp(op=gast.Not(), operand=_name(name))
+
+
+def _walk(node):
+    """Nodes of ``node``'s own scope (nested functions and lambdas excluded)."""
+    todo = [node]
+    while todo:
+        current = todo.pop()
+        yield current
+        for child in gast.iter_child_nodes(current):
+            if not isinstance(child, _SCOPES):
+                todo.append(child)
+
+
+def _contains(stmt, kinds, through_loops=True) -> bool:
+    todo = [stmt]
+    while todo:
+        current = todo.pop()
+        if isinstance(current, kinds):
+            return True
+        for child in gast.iter_child_nodes(current):
+            if isinstance(child, _SCOPES) or (not through_loops and isinstance(child, _LOOPS)):
+                continue
+            todo.append(child)
+    return False
+
+
+def lower(fn: gast.FunctionDef) -> gast.FunctionDef:
+    """A copy of ``fn`` in the lowered form described above."""
+    fn = copy.deepcopy(fn)
+    namer = Namer(identifiers(fn) | {a.id for a in gast.walk(fn.args) if isinstance(a, gast.Name)})
+    fn.body = _Lowering(namer, fn.name).function(fn.body)
+    return fn
+
+
+class _Lowering:
+    def __init__(self, namer: Namer, name: str):
+        self.namer = namer
+        self.out = None
+        self.returned = None
+        self.base = "out" if name.startswith("lambda_") else name
+
+    # returns ---------------------------------------------------------------
+
+    def function(self, body: list) -> list:
+        body = self.loops(body)
+        last = body[-1] if body else None
+        early = any(_contains(s, gast.Return) for s in body[:-1]) or (
+            last is not None and not isinstance(last, gast.Return) and _contains(last, gast.Return))
+        if early:
+            self.out = self.namer.fresh("out")
+            self.returned = self.namer.fresh("returned")
+            body = [_assign(self.returned, _const(False))] + self.exits(body, False) + [
+                gast.Return(value=_name(self.out))]
+        return self.loop_jumps(body)
+
+    def exits(self, body: list, in_loop: bool) -> list:
+        """``body`` with each ``return v`` turned into ``out = v; returned = True``
+        (and ``break`` in a loop); what follows a returning statement runs
+        only when it did not return."""
+        out = []
+        for i, stmt in enumerate(body):
+            rest = body[i + 1:]
+            if isinstance(stmt, gast.Return):
+                out.append(gast.copy_location(_assign(self.out, stmt.value), stmt))
+                out.append(gast.copy_location(_assign(self.returned, _const(True)), stmt))
+                if in_loop:
+                    out.append(gast.copy_location(gast.Break(), stmt))
+                return out
+            if not _contains(stmt, gast.Return):
+                out.append(stmt)
+                continue
+            if isinstance(stmt, gast.If):
+                body_exits, else_exits = _always_exits(stmt.body), _always_exits(stmt.orelse)
+                stmt.body = self.exits(stmt.body, in_loop) or [gast.Pass()]
+                stmt.orelse = self.exits(stmt.orelse, in_loop)
+                out.append(stmt)
+                if rest:
+                    if body_exits:
+                        stmt.orelse = stmt.orelse + self.exits(rest, in_loop)
+                    elif else_exits:
+                        stmt.body = stmt.body + self.exits(rest, in_loop)
+                    else:
+                        out.append(self.guard(rest, in_loop))
+                return out
+            stmt.body = self.exits(stmt.body, True)
+            out.append(stmt)
+            if in_loop:
+                out.append(gast.copy_location(gast.If(
+                    test=_name(self.returned), body=[gast.Break()],
+                    orelse=self.exits(rest, in_loop)), stmt))
+            elif rest:
+                out.append(self.guard(rest, in_loop))
+            return out
+        return out
+
+    def guard(self, rest: list, in_loop: bool):
+        guard = gast.If(test=_not(self.returned), body=self.exits(rest, in_loop), orelse=[])
+        return gast.copy_location(guard, rest[0])
+
+    # loops -------------------------------------------------------------------
+
+    def loop_jumps(self, body: list) -> list:
+        """Lower ``break`` and ``continue`` in every loop of ``body``."""
+        for stmt in body:
+            for field in ("body", "orelse"):
+                if isinstance(stmt, (gast.If, gast.For, gast.While)):
+                    setattr(stmt, field, self.loop_jumps(getattr(stmt, field)))
+            if isinstance(stmt, _LOOPS):
+                stmt.body = self.jumps(stmt.body) or [gast.Pass()]
+        return body
+
+    def loops(self, body: list) -> list:
+        """Every ``for`` loop in ``body`` iterating over ``range``."""
+        out = []
+        for stmt in body:
+            for field in ("body", "orelse"):
+                if isinstance(stmt, (gast.If, gast.For, gast.While)):
+                    setattr(stmt, field, self.loops(getattr(stmt, field)))
+            out.append(self.range_loop(stmt) if isinstance(stmt, gast.For) else stmt)
+        return out
+
+    def range_loop(self, loop: gast.For) -> gast.For:
+        """``for x in xs`` as ``for i in range(len(xs)): x = xs[i]`` (likewise
+        through ``enumerate`` and ``zip``)."""
+        if _call_to(loop.iter, "range"):
+            return loop
+        counter = _enumerate_counter(loop)
+        index = counter or self.namer.fresh("i")
+        items, lengths = [], []
+        self.items(loop.target, loop.iter, index, items, lengths, counter)
+        for item in items:
+            gast.copy_location(item, loop)
+        length = lengths[0] if len(lengths) == 1 else gast.Call(
+            func=_name("min"), args=lengths, keywords=[])
+        loop.target = _name(index, True)
+        loop.iter = gast.Call(func=_name("range"), args=[length], keywords=[])
+        loop.body = items + loop.body
+        return loop
+
+    def items(self, target, source, index, items, lengths, counter) -> None:
+        """The assignments that give ``target`` its item of ``source``."""
+        if _call_to(source, "enumerate") and isinstance(target, gast.Tuple) and len(target.elts) == 2:
+            first, second = target.elts
+            start = source.args[1] if len(source.args) > 1 else None
+            if start is not None or not (isinstance(first, gast.Name) and first.id == counter):
+                value = _name(index) if start is None else gast.BinOp(
+                    left=_name(index), op=gast.Add(), right=start)
+                items.append(gast.Assign(targets=[first], value=value, type_comment=None))
+            self.items(second, source.args[0], index, items, lengths, counter)
+        elif _call_to(source, "zip") and isinstance(target, gast.Tuple) and len(
+                target.elts) == len(source.args):
+            for sub, part in zip(target.elts, source.args):
+                self.items(sub, part, index, items, lengths, counter)
+        else:
+            lengths.append(_len(source))
+            item = gast.Subscript(value=source, slice=_name(index), ctx=gast.Load())
+            items.append(gast.Assign(targets=[target], value=item, type_comment=None))
+
+    def jumps(self, body: list) -> list:
+        """A loop body with no ``continue``, and each ``break`` last in its
+        branch; what follows a jump runs only when it did not jump."""
+        out = []
+        for i, stmt in enumerate(body):
+            rest = body[i + 1:]
+            if isinstance(stmt, gast.Continue):
+                return out
+            if isinstance(stmt, gast.Break):
+                return out + [stmt]
+            if not (isinstance(stmt, gast.If) and _contains(stmt, _JUMPS, False)):
+                out.append(stmt)
+                continue
+            body_jumps, else_jumps = _always_jumps(stmt.body), _always_jumps(stmt.orelse)
+            if rest and not (body_jumps or else_jumps):
+                flag = self.namer.fresh("skip")
+                _flag_jumps(stmt, flag)
+                out.append(gast.copy_location(_assign(flag, _const(False)), stmt))
+                rest = [gast.copy_location(gast.If(test=_not(flag), body=rest, orelse=[]), rest[0])]
+            stmt.body = self.jumps(stmt.body)
+            stmt.orelse = self.jumps(stmt.orelse)
+            if rest and body_jumps:
+                stmt.orelse = stmt.orelse + self.jumps(rest)
+            elif rest and else_jumps:
+                stmt.body = stmt.body + self.jumps(rest)
+            elif rest:
+                out.append(stmt)
+                return out + self.jumps(rest)
+            stmt.body = stmt.body or [gast.Pass()]
+            return out + [stmt]
+        return out
+
+
+_JUMPS = (gast.Break, gast.Continue)
+
+
+def _always_exits(body: list) -> bool:
+    return _ends_with(body, (gast.Return, gast.Break, gast.Continue))
+
+
+def _always_jumps(body: list) -> bool:
+    return _ends_with(body, _JUMPS)
+
+
+def _ends_with(body: list, kinds) -> bool:
+    if not body:
+        return False
+    last = body[-1]
+    if isinstance(last, kinds):
+        return True
+    if isinstance(last, gast.If):
+        return _ends_with(last.body, kinds) and _ends_with(last.orelse, kinds)
+    return False
+
+
+def _flag_jumps(stmt, flag: str) -> None:
+    """Set ``flag`` before every jump of this loop inside ``stmt``."""
+    for node in _walk_loop(stmt):
+        for field in ("body", "orelse"):
+            block = getattr(node, field, None)
+            if isinstance(block, list):
+                i = 0
+                while i < len(block):
+                    if isinstance(block[i], _JUMPS):
+                        block.insert(i, gast.copy_location(_assign(flag, _const(True)), block[i]))
+                        i += 1
+                    i += 1
+
+
+def _walk_loop(node):
+    """``node`` and its descendants, not entering nested loops or functions."""
+    todo = [node]
+    while todo:
+        current = todo.pop()
+        yield current
+        for child in gast.iter_child_nodes(current):
+            if not isinstance(child, _SCOPES + _LOOPS):
+                todo.append(child)
+
+
+def _call_to(node, name: str) -> bool:
+    return isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and node.func.id == name
+
+
+def _enumerate_counter(loop: gast.For):
+    """The counter's name in ``for i, x in enumerate(xs)``, to serve as the index."""
+    target, it = loop.target, loop.iter
+    if (_call_to(it, "enumerate") and len(it.args) == 1 and isinstance(target, gast.Tuple)
+            and len(target.elts) == 2 and isinstance(target.elts[0], gast.Name)):
+        return target.elts[0].id
+    return None
+
+
+def _len(node):
+    return gast.Call(func=_name("len"), args=[node], keywords=[])
