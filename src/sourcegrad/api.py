@@ -158,7 +158,9 @@ def value_and_grad(func, wrt=0):
         d = derivative(func, wrt)
         value, grads = _run(d, args, kwargs)
         grads = _matched(d, args, kwargs, grads, single)
-        return value, (grads if single else _unaliased(grads, args, None))
+        if single:
+            return value, _unaliased((grads,), (*args, *kwargs.values()), None)[0]
+        return value, _unaliased(grads, (*args, *kwargs.values()), None)
 
     return value_and_grad_f
 
@@ -225,14 +227,16 @@ def _zero(x):
 
 
 def _unaliased(grads, args, cotangent) -> tuple:
-    """``grads`` with copies of any array that is an argument, the cotangent or
-    another gradient: a caller may update a gradient in place."""
-    seen = {id(a) for a in args} | {id(cotangent)}
+    """``grads`` with copies of any array that may share memory with an argument,
+    the cotangent or another gradient: a caller may update a gradient in place."""
+    parts = cotangent if isinstance(cotangent, (tuple, list)) else (cotangent,)
+    others = [a for a in (*args, *parts) if isinstance(a, np.ndarray)]
     out = []
     for g in grads:
-        if isinstance(g, np.ndarray) and id(g) in seen:
-            g = g.copy()
-        seen.add(id(g))
+        if isinstance(g, np.ndarray):
+            if any(np.may_share_memory(g, o) for o in others):
+                g = g.copy()
+            others.append(g)
         out.append(g)
     return tuple(out)
 

@@ -1,0 +1,99 @@
+"""Generated code, byte for byte: the readability promise, kept in golden files.
+
+``tests/golden/<name>.py`` holds the text ``sourcegrad.source`` gives for the
+function ``<name>`` of ``tests/golden/functions.py``.  After an intended change
+to the generated code, rewrite them with::
+
+    SOURCEGRAD_UPDATE_GOLDEN=1 python -m pytest tests/test_golden.py
+
+and review the difference like any other change.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import sourcegrad
+import sourcegrad.api
+from tests.golden import functions
+
+GOLDEN = Path(__file__).parent / "golden"
+UPDATE = os.environ.get("SOURCEGRAD_UPDATE_GOLDEN") == "1"
+
+#: name in functions.py -> wrt
+CASES = {
+    "matvec_tanh": 0,
+    "softmax_cross_entropy": 0,
+    "broadcasting": (0, 1, 2),
+}
+
+
+def generated(name: str) -> str:
+    return sourcegrad.source(getattr(functions, name), wrt=CASES[name])
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_golden(name):
+    path = GOLDEN / f"{name}.py"
+    text = generated(name)
+    if UPDATE:
+        path.write_text(text)
+    assert path.is_file(), f"{path} is missing: run with SOURCEGRAD_UPDATE_GOLDEN=1"
+    expected = path.read_text()
+    assert text == expected, (
+        f"the generated code for {name} differs from {path}; if the change is intended, "
+        "rewrite the golden files with SOURCEGRAD_UPDATE_GOLDEN=1"
+    )
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_compiling_twice_gives_the_same_text(name):
+    first = generated(name)
+    sourcegrad.api._compiled.clear()
+    second = generated(name)
+    assert first == second
+
+
+def test_golden_files_compute_the_gradients():
+    """The golden text is working code: load it and compare with finite differences."""
+    rng = np.random.default_rng(0)
+    X, b, s = rng.standard_normal((4, 3)), rng.standard_normal(3), 1.7
+    namespace = {}
+    exec(compile((GOLDEN / "broadcasting.py").read_text(), "broadcasting.py", "exec"), namespace)
+    value, (gX, gb, gs) = namespace["grad_broadcasting"](X, b, s)
+    assert value == pytest.approx(functions.broadcasting(X, b, s))
+    assert gX.shape == X.shape and gb.shape == b.shape and np.shape(gs) == ()
+    sourcegrad.check_grads(functions.broadcasting, (X, b, s))
+
+
+def test_header_names_the_source():
+    text = generated("matvec_tanh")
+    assert text.startswith("# Reverse-mode derivative of matvec_tanh with respect to W.\n")
+    line = functions.matvec_tanh.__code__.co_firstlineno
+    assert f"from functions.py, line {line} (source sha256 " in text
+
+
+def test_text_does_not_depend_on_hash_randomization(tmp_path):
+    """Set and dict orders vary with PYTHONHASHSEED between processes; the text may not."""
+    script = (
+        "import sourcegrad\n"
+        "from tests.golden import functions\n"
+        f"cases = {CASES!r}\n"
+        "for name in sorted(cases):\n"
+        "    print(sourcegrad.source(getattr(functions, name), wrt=cases[name]), end='')\n"
+    )
+    root = Path(__file__).parent.parent
+    outputs = []
+    for seed in ("1", "2"):
+        env = dict(os.environ, PYTHONHASHSEED=seed, SOURCEGRAD_CACHE_DIR=str(tmp_path / seed))
+        done = subprocess.run([sys.executable, "-c", script], cwd=root, env=env,
+                              capture_output=True, text=True, check=True)
+        outputs.append(done.stdout)
+    expected = "".join(generated(name) for name in sorted(CASES))
+    assert outputs[0] == outputs[1] == expected
