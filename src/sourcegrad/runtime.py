@@ -14,8 +14,8 @@ from .errors import SourceGradError
 __all__ = [
     "stop_gradient", "unbroadcast", "unreduce", "unindex", "unconcatenate",
     "unstack", "unvstack", "unhstack", "untranspose", "zeros_like", "extremum_grad",
-    "prod_grad", "norm_grad", "sign_safe_div", "cast_grad",
-    "between", "inner_left", "inner_right", "matmul_left", "matmul_right", "dot_left", "dot_right",
+    "prod_grad", "var_grad", "uncumsum", "norm_grad", "sign_safe_div", "cast_grad",
+    "between", "below", "above", "inner_left", "inner_right", "matmul_left", "matmul_right", "dot_left", "dot_right",
 ]
 
 
@@ -106,6 +106,22 @@ def prod_grad(g, x, y, axis=None, keepdims=False):
     after = np.cumprod(np.concatenate([ones, flat[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
     others = np.transpose(np.reshape(before * after, moved.shape), np.argsort(order))
     return gx * others
+
+
+def var_grad(g, x, axis=None, ddof=0, keepdims=False):
+    """The adjoint of ``np.var``: ``g * 2 (x - mean) / (n - ddof)``."""
+    x = np.asarray(x)
+    axes = _axes(axis, x.ndim)
+    n = int(np.prod([x.shape[i] for i in axes]))
+    centered = x - np.mean(x, axis=axes, keepdims=True)
+    return _expand(g, x.shape, axis, keepdims) * (2.0 / (n - ddof)) * centered
+
+
+def uncumsum(g, x, axis=None):
+    """The adjoint of ``np.cumsum(x, axis)``: a cumulative sum from the end."""
+    if axis is None:
+        return np.reshape(np.cumsum(np.ravel(g)[::-1])[::-1], np.shape(x))
+    return np.flip(np.cumsum(np.flip(g, axis), axis), axis)
 
 
 def unindex(g, x, index):
@@ -202,28 +218,28 @@ def matmul_right(g, x, y):
     return unbroadcast(np.matmul(_swap(x), g), y)
 
 
-def _dot_check(x, y):
-    if np.ndim(x) > 2 or np.ndim(y) > 2:
-        raise SourceGradError(
-            "sourcegrad differentiates np.dot for arrays of at most 2 dimensions; "
-            "use np.matmul or np.tensordot for more"
-        )
-
-
 def dot_left(g, x, y):
-    """The adjoint of ``np.dot(x, y)`` with respect to ``x``."""
-    if np.ndim(x) == 0 or np.ndim(y) == 0:
+    """The adjoint of ``np.dot(x, y)`` with respect to ``x``.
+
+    ``np.dot`` is ``np.matmul`` when ``y`` has at most 2 dimensions; beyond,
+    it pairs every batch of ``x`` with every batch of ``y``.
+    """
+    nx, ny = np.ndim(x), np.ndim(y)
+    if nx == 0 or ny == 0:
         return unbroadcast(g * y, x)
-    _dot_check(x, y)
-    return matmul_left(g, x, y)
+    if ny <= 2:
+        return matmul_left(g, x, y)
+    return np.tensordot(g, y, (tuple(range(nx - 1, np.ndim(g))), tuple(range(ny - 2)) + (ny - 1,)))
 
 
 def dot_right(g, x, y):
     """The adjoint of ``np.dot(x, y)`` with respect to ``y``."""
-    if np.ndim(x) == 0 or np.ndim(y) == 0:
+    nx, ny = np.ndim(x), np.ndim(y)
+    if nx == 0 or ny == 0:
         return unbroadcast(x * g, y)
-    _dot_check(x, y)
-    return matmul_right(g, x, y)
+    if ny <= 2:
+        return matmul_right(g, x, y)
+    return np.moveaxis(np.tensordot(x, g, (tuple(range(nx - 1)), tuple(range(nx - 1)))), 0, -2)
 
 
 def between(a, lo, hi):
@@ -234,6 +250,17 @@ def between(a, lo, hi):
     if hi is not None:
         inside = inside & (a <= hi)
     return inside
+
+
+def below(a, lo, hi):
+    """1 where ``np.clip(a, lo, hi)`` is ``lo``: ``a < lo``, unless ``lo > hi``
+    (then the result is ``hi`` everywhere)."""
+    return a < lo if hi is None else (a < lo) & (lo <= hi)
+
+
+def above(a, lo, hi):
+    """1 where ``np.clip(a, lo, hi)`` is ``hi``: ``a > hi``, or ``lo > hi``."""
+    return a > hi if lo is None else np.maximum(a, lo) > hi
 
 
 def inner_left(g, a, b):

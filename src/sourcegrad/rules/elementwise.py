@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from ..runtime import between, unbroadcast
+from ..runtime import above, below, between, unbroadcast
 from .registry import d, reverse
 
 
@@ -151,5 +151,5 @@ def where(y, condition, x, y_):
 @reverse(np.clip)
 def clip(y, a, a_min, a_max):
     d[a] = unbroadcast(d[y] * between(a, a_min, a_max), a)
-    d[a_min] = unbroadcast(d[y] * (a < a_min), a_min)
-    d[a_max] = unbroadcast(d[y] * (a > a_max), a_max)
+    d[a_min] = unbroadcast(d[y] * below(a, a_min, a_max), a_min)
+    d[a_max] = unbroadcast(d[y] * above(a, a_min, a_max), a_max)

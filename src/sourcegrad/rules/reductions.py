@@ -1,13 +1,20 @@
-"""Reductions: ``sum``, ``mean``, ``max``/``min``, ``prod``, norms."""
+"""Reductions: ``sum``, ``mean``, ``max``/``min``, ``prod``, ``var``/``std``,
+``cumsum``, norms.
+
+Parameters after ``dtype`` are keyword-only: NumPy's next positional
+parameter is ``out``, which sourcegrad does not support.
+"""
 
 import numpy as np
 
-from ..runtime import extremum_grad, norm_grad, prod_grad, unreduce
+from ..runtime import (
+    extremum_grad, norm_grad, prod_grad, sign_safe_div, uncumsum, unreduce, var_grad,
+)
 from .registry import d, reverse
 
 
 @reverse(np.sum)
-def sum(y, a, axis=None, dtype=None, keepdims=False):
+def sum(y, a, axis=None, dtype=None, *, keepdims=False):
     if axis is None and not keepdims:
         d[a] = np.broadcast_to(d[y], np.shape(a))
     else:
@@ -15,7 +22,7 @@ def sum(y, a, axis=None, dtype=None, keepdims=False):
 
 
 @reverse(np.mean)
-def mean(y, a, axis=None, dtype=None, keepdims=False):
+def mean(y, a, axis=None, dtype=None, *, keepdims=False):
     if axis is None and not keepdims:
         d[a] = np.broadcast_to(d[y] / np.size(a), np.shape(a))
     else:
@@ -23,18 +30,33 @@ def mean(y, a, axis=None, dtype=None, keepdims=False):
 
 
 @reverse(np.max, np.amax)
-def max(y, a, axis=None, keepdims=False):
+def max(y, a, axis=None, *, keepdims=False):
     d[a] = extremum_grad(d[y], a, y, axis, keepdims)
 
 
 @reverse(np.min, np.amin)
-def min(y, a, axis=None, keepdims=False):
+def min(y, a, axis=None, *, keepdims=False):
     d[a] = extremum_grad(d[y], a, y, axis, keepdims)
 
 
 @reverse(np.prod)
-def prod(y, a, axis=None, dtype=None, keepdims=False):
+def prod(y, a, axis=None, dtype=None, *, keepdims=False):
     d[a] = prod_grad(d[y], a, y, axis, keepdims)
+
+
+@reverse(np.var)
+def var(y, a, axis=None, dtype=None, *, ddof=0, keepdims=False):
+    d[a] = var_grad(d[y], a, axis, ddof, keepdims)
+
+
+@reverse(np.std)
+def std(y, a, axis=None, dtype=None, *, ddof=0, keepdims=False):
+    d[a] = var_grad(sign_safe_div(d[y], 2.0 * y), a, axis, ddof, keepdims)
+
+
+@reverse(np.cumsum)
+def cumsum(y, a, axis=None, dtype=None):
+    d[a] = uncumsum(d[y], a, axis)
 
 
 @reverse(np.linalg.norm)

@@ -102,10 +102,13 @@ def to_float(y, x):
 
 
 @reverse(np.full)
-def full(y, shape, fill_value, dtype=None):
-    d[fill_value] = unbroadcast(d[y], fill_value)
+def full(y, shape, fill_value, dtype=None, order="C"):
+    if dtype is None:
+        d[fill_value] = unbroadcast(d[y], fill_value)
+    else:
+        d[fill_value] = cast_grad(unbroadcast(d[y], fill_value), fill_value, dtype)
 
 
 @reverse(np.full_like)
-def full_like(y, a, fill_value, dtype=None):
-    d[fill_value] = unbroadcast(d[y], fill_value)
+def full_like(y, a, fill_value, dtype=None, order="K", subok=True, shape=None):
+    d[fill_value] = cast_grad(unbroadcast(d[y], fill_value), fill_value, np.result_type(y))
