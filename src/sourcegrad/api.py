@@ -31,6 +31,25 @@ class Derivative:
         self.seed = self.function.__code__.co_varnames[self.function.__code__.co_argcount - 1]
         self.text = compiled.text
 
+    def current(self) -> bool:
+        """Whether the code still matches the source's namespace.  A value that
+        was rebound (a global array, a closure's constant) is rebound in the
+        generated module too; a name the compiler resolved to a function or a
+        module that now means something else makes the code stale."""
+        namespace = self.compiled.source.namespace
+        module = self.function.__globals__
+        for name, old in namespace.seen.items():
+            try:
+                new = namespace.current(name)
+            except KeyError:
+                return False
+            if new is old:
+                continue
+            if name not in self.compiled.free or _code_like(old) or _code_like(new):
+                return False
+            module[name] = namespace.seen[name] = new
+        return True
+
     def nonscalar(self, value) -> NonScalarOutputError:
         where = self.compiled.source.where
         what = (f"a {type(value).__name__} of {len(value)} values"
@@ -56,11 +75,17 @@ def derivative(func, wrt=0, mode="reverse") -> Derivative:
         raise _not_a_function(func)
     table = _compiled.setdefault(func, {})
     key = (mode, _key(wrt))
-    if key not in table:
+    found = table.get(key)
+    if found is None or not found.current():
         compiled = compile_reverse(func, wrt)
         stem = "grad_" + compiled.source.node.name
-        table[key] = Derivative(compiled, load(compiled.text, stem, compiled.free))
-    return table[key]
+        found = table[key] = Derivative(compiled, load(compiled.text, stem, compiled.free))
+    return found
+
+
+def _code_like(value) -> bool:
+    """Whether generated code may depend on what ``value`` is, not just on its value."""
+    return callable(value) or isinstance(value, types.ModuleType)
 
 
 def _not_a_function(func) -> SourceNotFoundError:

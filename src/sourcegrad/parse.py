@@ -30,15 +30,30 @@ from .errors import SourceNotFoundError, UnsupportedSyntaxError, Where
 
 @dataclass
 class Namespace:
-    """Where the free names of a function resolve: closure, globals, builtins."""
+    """Where the free names of a function resolve: closure, globals, builtins.
+
+    Lookups are live (a closure cell or a global rebound later is seen), and
+    each one is recorded in ``seen``: the compiled code is valid while every
+    name in ``seen`` still refers to the same object.
+    """
 
     globals: dict
-    closure: dict = field(default_factory=dict)
+    cells: dict = field(default_factory=dict)  # name -> closure cell
+    seen: dict = field(default_factory=dict)
 
     def lookup(self, name: str):
         """The object ``name`` refers to; ``KeyError`` if it is not bound."""
-        if name in self.closure:
-            return self.closure[name]
+        value = self.current(name)
+        self.seen[name] = value
+        return value
+
+    def current(self, name: str):
+        """What ``name`` refers to now, without recording it."""
+        if name in self.cells:
+            try:
+                return self.cells[name].cell_contents
+            except ValueError:  # an empty cell: a name assigned after the def
+                raise KeyError(name) from None
         if name in self.globals:
             return self.globals[name]
         return getattr(builtins, name) if hasattr(builtins, name) else _raise(name)
@@ -81,7 +96,7 @@ def parse(func) -> Parsed:
     tree, added = _parse_text(dedented, where, first)
     gast.increment_lineno(tree, first - 1 - added)
     node = _find(tree, func, where, first)
-    namespace = Namespace(func.__globals__, _closure(func))
+    namespace = Namespace(func.__globals__, _cells(func))
     return Parsed(node=node, namespace=namespace, where=where, func=func)
 
 
@@ -146,12 +161,5 @@ def _find_lambda(tree, func, where: Where, first: int) -> gast.FunctionDef:
     return gast.copy_location(node, lam)
 
 
-def _closure(func) -> dict:
-    cells = func.__closure__ or ()
-    out = {}
-    for name, cell in zip(func.__code__.co_freevars, cells):
-        try:
-            out[name] = cell.cell_contents
-        except ValueError:  # an empty cell: a name assigned after the def
-            pass
-    return out
+def _cells(func) -> dict:
+    return dict(zip(func.__code__.co_freevars, func.__closure__ or ()))

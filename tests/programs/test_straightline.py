@@ -914,3 +914,57 @@ def test_keyword_arguments_at_the_call():
     np.testing.assert_allclose(sourcegrad.grad(keyword_at_call)(x), 2.0 * x)
     gy = sourcegrad.grad(keyword_only, wrt="y")(x, y=x, k=1.0)
     np.testing.assert_allclose(gy, 2.0 * x * x)
+
+
+# -- names are read when the gradient is taken, not when it was compiled ------
+
+RATE = 2.0
+activation = np.tanh
+
+
+def reads_a_global(x):
+    return np.sum(RATE * x * x)
+
+
+def calls_a_global_function(x):
+    return np.sum(activation(x))
+
+
+def test_a_rebound_global_value_is_seen():
+    global RATE
+    x = arr(3)
+    np.testing.assert_allclose(sourcegrad.grad(reads_a_global)(x), 4.0 * x)
+    RATE = 3.0
+    try:
+        np.testing.assert_allclose(sourcegrad.grad(reads_a_global)(x), 6.0 * x)
+    finally:
+        RATE = 2.0
+
+
+def test_a_rebound_global_function_is_seen():
+    global activation
+    x = arr(3)
+    np.testing.assert_allclose(sourcegrad.grad(calls_a_global_function)(x), 1 - np.tanh(x) ** 2)
+    activation = np.sin
+    try:
+        np.testing.assert_allclose(sourcegrad.grad(calls_a_global_function)(x), np.cos(x))
+    finally:
+        activation = np.tanh
+
+
+def test_a_rebound_closure_constant_is_seen():
+    scale = 1.0
+
+    def scaled(x):
+        return np.sum(scale * x)
+
+    x = arr(3)
+    np.testing.assert_allclose(sourcegrad.grad(scaled)(x), np.ones(3))
+    scale = 7.0
+    np.testing.assert_allclose(sourcegrad.grad(scaled)(x), 7.0 * np.ones(3))
+
+
+def test_inline_lambda():
+    x = arr(3)
+    g = sourcegrad.grad(lambda v: np.sum(v ** 3))(x)
+    np.testing.assert_allclose(g, 3 * x ** 2)
