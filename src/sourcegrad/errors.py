@@ -55,6 +55,20 @@ class Where:
             return self._lines[lineno - 1].rstrip("\n")
         return linecache.getline(self.filename, lineno).rstrip("\n")
 
+    def segment(self, node) -> str:
+        """The source text of ``node`` on one line (continuation lines joined by
+        a space); the whole line if the node's columns are unknown."""
+        first, last = getattr(node, "lineno", None), getattr(node, "end_lineno", None)
+        if first is None:
+            return ""
+        start, end = getattr(node, "col_offset", None), getattr(node, "end_col_offset", None)
+        if last is None or start is None or end is None:
+            return self.line_text(first).strip()
+        lines = [self.line_text(n) for n in range(first, last + 1)]
+        lines[-1] = lines[-1][: end + self.col_shift]
+        lines[0] = lines[0][start + self.col_shift:]
+        return " ".join(line.strip() for line in lines if line.strip())
+
     def format(self, node, message: str, hint: str = "") -> str:
         """``message`` located at ``node``, with the source line and a caret,
         then ``hint`` (how to fix it) on the lines after."""

@@ -98,7 +98,7 @@ class _Reverse:
             block = [self.settle(s) for s in block]
             if not block:
                 continue
-            line = getattr(stmt, "lineno", None)
+            line = _span(stmt)
             if line != last_line:
                 out.append(comment("grad of: " + self.source_text(stmt)))
                 last_line = line
@@ -117,9 +117,15 @@ class _Reverse:
         return gast.Assign(targets=[_name(name, gast.Store())], value=value, type_comment=None)
 
     def source_text(self, stmt) -> str:
-        line = getattr(stmt, "lineno", None)
-        text = self.where.line_text(line).strip() if self.where and line else ""
+        """The user's statement that ``stmt`` came from, on one line."""
+        text = self.where.segment(stmt) if self.where else ""
         return text or to_source(stmt)
+
+
+def _span(stmt):
+    """Where in the user's file ``stmt`` came from (its original statement)."""
+    return tuple(getattr(stmt, a, None)
+                 for a in ("lineno", "col_offset", "end_lineno", "end_col_offset"))
 
 
 def _with_seed(args: gast.arguments, seed: str) -> gast.arguments:

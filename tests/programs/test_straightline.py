@@ -968,3 +968,41 @@ def test_inline_lambda():
     x = arr(3)
     g = sourcegrad.grad(lambda v: np.sum(v ** 3))(x)
     np.testing.assert_allclose(g, 3 * x ** 2)
+
+
+# -- the comments of the generated code quote the user's statements ---------------
+
+def two_statements_on_a_line(x):
+    a = x * 2.0; b = a + 1.0  # noqa: E702
+    return np.sum(b * a)
+
+
+def statement_on_two_lines(x, y):
+    z = (x * y +
+         np.sin(x))
+    return np.sum(z ** 2)
+
+
+def test_comments_quote_each_statement():
+    text = sourcegrad.source(two_statements_on_a_line)
+    assert "    # grad of: b = a + 1.0\n" in text
+    assert "    # grad of: a = x * 2.0\n" in text
+    sourcegrad.check_grads(two_statements_on_a_line, (arr(3),))
+
+
+def test_comments_join_continuation_lines():
+    text = sourcegrad.source(statement_on_two_lines)
+    assert "    # grad of: z = (x * y + np.sin(x))\n" in text
+    sourcegrad.check_grads(statement_on_two_lines, (arr(3), arr(3)))
+
+
+def positional_only(x, /, y, *, k=2.0):
+    return np.sum(x * y * k)
+
+
+def test_positional_only_and_keyword_only_parameters():
+    x, y = arr(3), arr(3)
+    np.testing.assert_allclose(sourcegrad.grad(positional_only)(x, y, k=3.0), 3.0 * y)
+    gy, gk = sourcegrad.grad(positional_only, wrt=("y", "k"))(x, y, k=3.0)
+    np.testing.assert_allclose(gy, 3.0 * x)
+    assert type(gk) is float and gk == pytest.approx(np.sum(x * y))
