@@ -70,6 +70,7 @@ class _Reverse:
         if output in self.active:
             self.adjoints[output] = seed
             self.initialized.add(seed)
+        self.require_rules()
         sweep = self.sweep()
         grads = [_name(self.adjoints[w]) if self.adjoints.get(w) in self.initialized
                  else gast.Call(func=_name("zeros_like"), args=[_name(w)], keywords=[])
@@ -83,12 +84,16 @@ class _Reverse:
                                type_params=[])
         return gast.copy_location(out, fn)
 
+    def require_rules(self) -> None:
+        """Raise the error of the first active call that has no usable rule."""
+        for stmt, op in zip(self.fn.body, self.ops):
+            if op is not None and op.missing is not None and stmt.targets[0].id in self.active:
+                raise op.missing
+
     def sweep(self) -> list:
         out = []
         last_line = None
         for stmt, op in reversed(list(zip(self.fn.body, self.ops))):
-            if op is not None and op.missing is not None and stmt.targets[0].id in self.active:
-                raise op.missing
             if op is None or op.template is None:
                 continue
             target = stmt.targets[0].id
