@@ -72,10 +72,11 @@ def unreduce(g, x, axis=None, keepdims=False):
 
 def extremum_grad(g, x, y, axis=None, keepdims=False):
     """The adjoint of ``max``/``min``: ``g`` shared equally among the ties."""
-    shape = np.shape(x)
-    mask = x == _expand(y, shape, axis, keepdims)
-    count = np.sum(mask, axis=axis, keepdims=True)
-    return mask * (_expand(g, shape, axis, keepdims) / count)
+    x = np.asarray(x)
+    mask = x == _expand(y, x.shape, axis, keepdims)
+    dtype = x.dtype if x.dtype.kind == "f" else np.float64
+    count = np.sum(mask, axis=axis, keepdims=True, dtype=dtype)
+    return mask * (_expand(g, x.shape, axis, keepdims) / count)
 
 
 def _axes(axis, ndim):

@@ -132,14 +132,14 @@ def hypot(z, x1, x2):
 
 @reverse(np.maximum, np.fmax)
 def maximum(z, x1, x2):
-    d[x1] = unbroadcast(d[z] * ((x1 > x2) + 0.5 * (x1 == x2)), x1)
-    d[x2] = unbroadcast(d[z] * ((x2 > x1) + 0.5 * (x1 == x2)), x2)
+    d[x1] = unbroadcast(d[z] * (x1 > x2) + 0.5 * d[z] * (x1 == x2), x1)
+    d[x2] = unbroadcast(d[z] * (x2 > x1) + 0.5 * d[z] * (x1 == x2), x2)
 
 
 @reverse(np.minimum, np.fmin)
 def minimum(z, x1, x2):
-    d[x1] = unbroadcast(d[z] * ((x1 < x2) + 0.5 * (x1 == x2)), x1)
-    d[x2] = unbroadcast(d[z] * ((x2 < x1) + 0.5 * (x1 == x2)), x2)
+    d[x1] = unbroadcast(d[z] * (x1 < x2) + 0.5 * d[z] * (x1 == x2), x1)
+    d[x2] = unbroadcast(d[z] * (x2 < x1) + 0.5 * d[z] * (x1 == x2), x2)
 
 
 @reverse(np.where)
