@@ -194,6 +194,20 @@ def delete(x):
     return np.sum(x)
 
 
+def in_place_through_a_view(x):
+    z = x * 1.0
+    y = z[1:]
+    z += 1.0  # <- inplace
+    return np.sum(x * y)
+
+
+def in_place_through_a_copy(x):
+    z = x * 2.0
+    y = z
+    y *= x  # <- inplacecopy
+    return np.sum(z)
+
+
 def parameter_named_np(np_, np):  # <- paramnp
     return np_.sum()
 
@@ -224,6 +238,8 @@ UNSUPPORTED = [
     (import_inside, "import", "import math", "import inside the function"),
     (delete, "del", "del y", "'del' statement"),
     (parameter_named_np, "paramnp", "np):", "parameter named 'np'"),
+    (in_place_through_a_view, "inplace", "z += 1.0", "may share memory with y"),
+    (in_place_through_a_copy, "inplacecopy", "y *= x", "may share memory with z"),
 ]
 
 

@@ -20,7 +20,9 @@ Invariant established: every statement of the body is one of
 
 where an atom is a name, a constant, or a reference to a module attribute
 (``np.pi``).  Method calls and attributes of arrays become NumPy calls,
-augmented assignments are expanded and tuple unpacking is split.  Each new
+augmented assignments are expanded (and refused where the in-place update
+would show through another name that is read later: a copy or a view) and
+tuple unpacking is split, every part evaluated before any name is bound.  Each new
 statement keeps the line of the statement it came from.
 
 >>> import numpy as np
@@ -57,6 +59,10 @@ OPERATOR_NAMES = {
     gast.Invert: "inverted", gast.BitAnd: "both", gast.BitOr: "either",
 }
 
+#: How the operators of augmented assignments are written.
+_SYMBOLS = {gast.Add: "+", gast.Sub: "-", gast.Mult: "*", gast.Div: "/", gast.Pow: "**",
+            gast.MatMult: "@", gast.FloorDiv: "//", gast.Mod: "%"}
+
 #: Temporaries named after a builtin would shadow it: these are renamed.
 CALL_NAMES = {"sum": "total", "max": "maxval", "min": "minval", "abs": "absval",
               "round": "rounded", "len": "length", "float": "value", "pow": "power"}
@@ -72,6 +78,10 @@ METHODS = {
 METHODS["flatten"] = "ravel"
 #: Methods whose positional arguments pack into one tuple: ``x.reshape(2, 3)``.
 PACKED = {"reshape", "transpose"}
+#: NumPy functions whose result may share memory with their first argument.
+VIEWS = {"reshape", "transpose", "ravel", "squeeze", "expand_dims", "swapaxes", "moveaxis",
+         "broadcast_to", "asarray", "diagonal", "atleast_1d", "atleast_2d", "atleast_3d",
+         "real", "imag"}
 #: Array attributes and the NumPy function each becomes.
 ATTRIBUTES = {"T": "transpose", "shape": "shape", "ndim": "ndim", "size": "size"}
 
@@ -115,6 +125,47 @@ def _assigned(node) -> set:
     return out
 
 
+class _Sharing:
+    """Which local names may share memory: copies (``y = x``) and views
+    (``y = x[1:]``, ``y = x.T``) of one another, as far as the code shows."""
+
+    def __init__(self):
+        self.groups = {}
+
+    def bind(self, target: str, value) -> None:
+        for other in self.groups.pop(target, set()):
+            self.groups[other].discard(target)
+        source = _viewed(value)
+        if source is None or source == target:
+            return
+        group = self.groups.get(source, set()) | {source}
+        for member in group:
+            self.groups.setdefault(member, set()).add(target)
+        self.groups[target] = group
+
+    def shared(self, name: str) -> set:
+        return self.groups.get(name, set()) - {name}
+
+
+def _viewed(value):
+    """The name whose memory ``value`` may share, or ``None``."""
+    if isinstance(value, gast.Name):
+        return value.id
+    if isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name) and any(
+            isinstance(n, gast.Slice) or (isinstance(n, gast.Constant) and n.value in (
+                None, Ellipsis)) for n in gast.walk(value.slice)):
+        return value.value.id
+    if (isinstance(value, gast.Call) and (dotted(value.func) or [""])[-1] in VIEWS
+            and value.args and isinstance(value.args[0], gast.Name)):
+        return value.args[0].id
+    return None
+
+
+def _loads(stmts) -> set:
+    return {n.id for s in stmts for n in gast.walk(s)
+            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+
+
 class _Normalizer:
     def __init__(self, parsed):
         self.node = parsed.node
@@ -125,10 +176,13 @@ class _Normalizer:
             *(identifiers(s) for s in parsed.node.body)))
         self.body = []
         self.origin = parsed.node
+        self.sharing = _Sharing()
+        self.read_later = set()
 
     def run(self) -> gast.FunctionDef:
-        for stmt in self.node.body:
+        for i, stmt in enumerate(self.node.body):
             self.origin = stmt
+            self.read_later = _loads(self.node.body[i + 1:])
             self.statement(stmt)
         out = gast.FunctionDef(
             name=self.node.name, args=self.node.args, body=self.body, decorator_list=[],
@@ -147,6 +201,7 @@ class _Normalizer:
         self.body.append(gast.copy_location(copy.deepcopy(stmt), self.origin))
 
     def assign(self, target: str, value) -> None:
+        self.sharing.bind(target, value)
         self.emit(gast.Assign(targets=[_name(target, gast.Store())], value=value,
                               type_comment=None))
 
@@ -162,8 +217,7 @@ class _Normalizer:
             if stmt.value is not None:
                 self.bind(stmt.target, stmt.value)
         elif isinstance(stmt, gast.AugAssign):
-            name = stmt.target.id
-            self.assign(name, gast.BinOp(left=_name(name), op=stmt.op, right=self.atom(stmt.value)))
+            self.augmented(stmt)
         elif isinstance(stmt, gast.Return):
             self.ret(stmt.value)
         elif isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Constant):
@@ -172,6 +226,20 @@ class _Normalizer:
             self.emit(stmt)
         elif not isinstance(stmt, gast.Pass):
             raise self.error(stmt, f"the statement {type(stmt).__name__} is not supported")
+
+    def augmented(self, stmt) -> None:
+        """``x += e`` becomes ``x = x + e``, unless the in-place update of ``x``
+        would show through another name that is read later."""
+        name = stmt.target.id
+        shared = sorted(self.sharing.shared(name) & self.read_later)
+        if shared:
+            raise self.error(
+                stmt, f"this updates the array {name} in place, and {name} may share memory "
+                f"with {shared[0]}, which is read later: NumPy changes {shared[0]} too, and "
+                f"sourcegrad does not follow in-place updates. Write '{name} = {name} "
+                f"{_SYMBOLS.get(type(stmt.op), '<op>')} ...' to make a new array",
+            )
+        self.assign(name, gast.BinOp(left=_name(name), op=stmt.op, right=self.atom(stmt.value)))
 
     def chain(self, targets, value) -> None:
         """``t1 = t2 = ... = value``: ``value`` is evaluated once, before any binding."""

@@ -329,6 +329,22 @@ def augmented_python_floats(a, b):
     return a
 
 
+@program(arr(3))
+def scalar_accumulation(x):
+    s = x[0]
+    s += x[1]
+    s *= x[2]
+    return s * x[0]
+
+
+@program(arr(2, 3), arr(3), wrt=(0, 1))
+def augmented_view_not_read_again(X, b):
+    Y = X * 1.0
+    row = Y[1:]
+    row += b
+    return np.sum(row * row)
+
+
 # -- constants and Python numbers --------------------------------------------
 
 @program(arr(3))
