@@ -334,6 +334,8 @@ class _Normalizer:
             return "cond"
         if isinstance(value, (gast.Tuple, gast.List)):
             return "items"
+        if isinstance(value, gast.Attribute):
+            return value.attr
         return "t"
 
     def global_ref(self, e):

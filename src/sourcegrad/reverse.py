@@ -134,9 +134,15 @@ def _span(stmt):
 
 
 def _with_seed(args: gast.arguments, seed: str) -> gast.arguments:
-    """``args`` with the seed ``seed=1.0`` after the positional parameters."""
+    """``args`` with the seed ``seed=1.0`` after the positional parameters, and
+    without annotations (the generated module need not know the types' names)."""
     return gast.arguments(
-        args=list(args.args) + [_name(seed, gast.Param())], posonlyargs=list(args.posonlyargs),
-        vararg=None, kwonlyargs=list(args.kwonlyargs), kw_defaults=list(args.kw_defaults),
+        args=_params(args.args) + [_name(seed, gast.Param())],
+        posonlyargs=_params(args.posonlyargs), vararg=None,
+        kwonlyargs=_params(args.kwonlyargs), kw_defaults=list(args.kw_defaults),
         kwarg=None, defaults=list(args.defaults) + [gast.Constant(value=1.0, kind=None)],
     )
+
+
+def _params(names) -> list:
+    return [_name(p.id, gast.Param()) for p in names]

@@ -202,6 +202,16 @@ def constant_call_needs_no_rule(x):
     return np.sum(x * np.float32(2.0)) + float(3)
 
 
+Array = np.ndarray
+
+
+@program(arr(3), 2.0, wrt=(0, 1))
+def annotated_parameters(x: Array, k: "float | None" = 2.0) -> float:
+    y: Array = x * k
+    z = np.zeros(3, dtype=x.dtype) + y
+    return np.sum(z * z)
+
+
 # -- tuples ----------------------------------------------------------------
 
 @program(arr(3), arr(3), wrt=(0, 1))
