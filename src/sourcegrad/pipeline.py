@@ -20,7 +20,7 @@ from . import __version__
 from .activity import activity
 from .check import check
 from .emit import emit, to_source
-from .names import MODULES, RESERVED
+from .names import MODULES, RESERVED, Namer, identifiers
 from .normalize import normalize
 from .optimize import optimize
 from .parse import parse
@@ -103,15 +103,47 @@ def wrt_names(node: gast.FunctionDef, wrt, where):
     return tuple(out), single
 
 
+def _defaults(fn: gast.FunctionDef, parsed) -> dict:
+    """Replace each default of ``fn`` that the generated module cannot evaluate
+    (it reads a name of an enclosing scope) by a name bound at load to the
+    default's value; return those names and values."""
+    func, args = parsed.func, fn.args
+    params = args.posonlyargs + args.args
+    values = (func.__defaults__ or ()) + (1.0,)  # the seed's default comes last
+    pairs = [(params[len(params) - len(args.defaults) + i], i, args.defaults, values[i])
+             for i in range(len(args.defaults))]
+    pairs += [(p, i, args.kw_defaults, (func.__kwdefaults__ or {}).get(p.id))
+              for i, p in enumerate(args.kwonlyargs) if args.kw_defaults[i] is not None]
+    namer = Namer(identifiers(fn))
+    bound = {}
+    for param, i, nodes, value in pairs:
+        if not all(_resolves(n.id, parsed.namespace) for n in gast.walk(nodes[i])
+                   if isinstance(n, gast.Name)):
+            name = namer.fresh(param.id + "_default")
+            nodes[i] = gast.Name(id=name, ctx=gast.Load(), annotation=None, type_comment=None)
+            bound[name] = value
+    return bound
+
+
+def _resolves(name: str, namespace) -> bool:
+    try:
+        namespace.lookup(name)
+    except KeyError:
+        return False
+    return True
+
+
 def _module(fn: gast.FunctionDef, parsed):
     """The generated module: imports, then ``fn``; and the free names it reads."""
-    bound = {a.id for a in gast.walk(fn.args) if isinstance(a, gast.Name)}
+    defaults = _defaults(fn, parsed)
+    args = fn.args
+    bound = {a.id for a in args.posonlyargs + args.args + args.kwonlyargs}
     bound |= {n.id for n in gast.walk(fn) if isinstance(n, gast.Name)
               and isinstance(n.ctx, gast.Store)}
     loads = sorted({n.id for n in gast.walk(fn) if isinstance(n, gast.Name)
                     and isinstance(n.ctx, gast.Load)} - bound)
     helpers = [n for n in loads if n in runtime.__all__]
-    free = {}
+    free = dict(defaults)
     for name in loads:
         if name in MODULES or name in helpers or name.startswith("__sourcegrad"):
             continue

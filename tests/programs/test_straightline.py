@@ -745,13 +745,6 @@ def keyword_only_default(x, *, k=2.0):
     return np.sum(x ** 2) * k
 
 
-@pytest.mark.parametrize("f, args, kwargs, wrt, tol", PROGRAMS)
-def test_program(f, args, kwargs, wrt, tol):
-    check_program(f, args, kwargs, wrt, tol)
-
-
-def test_corpus_size():
-    assert len(PROGRAMS) >= 60
 
 
 # -- stop_gradient: finite differences see through it, so check by hand ----------
@@ -1032,3 +1025,33 @@ def test_positional_only_and_keyword_only_parameters():
     gy, gk = sourcegrad.grad(positional_only, wrt=("y", "k"))(x, y, k=3.0)
     np.testing.assert_allclose(gy, 3.0 * x)
     assert type(gk) is float and gk == pytest.approx(np.sum(x * y))
+
+
+def make_with_defaults():
+    k = 3.0
+
+    def with_defaults(x, c=k, *, d=k + 1.0):
+        return np.sum(c * d * x * x)
+
+    return with_defaults
+
+
+with_enclosing_defaults = make_with_defaults()
+PROGRAMS.append(pytest.param(with_enclosing_defaults, (arr(3),), None, 0, 1e-6,
+                             id="defaults_from_an_enclosing_scope"))
+
+
+@program(arr(3), wrt=0)
+def default_reads_a_global(x, c=SCALE, *, d=np.float64(3.0)):
+    return np.sum(c * d * x * x)
+
+
+# -- the corpus, run (last: every program above is registered) -----------------
+
+@pytest.mark.parametrize("f, args, kwargs, wrt, tol", PROGRAMS)
+def test_program(f, args, kwargs, wrt, tol):
+    check_program(f, args, kwargs, wrt, tol)
+
+
+def test_corpus_size():
+    assert len(PROGRAMS) >= 60
