@@ -15,7 +15,7 @@ __all__ = [
     "stop_gradient", "unbroadcast", "unreduce", "unindex", "unconcatenate",
     "unstack", "unvstack", "unhstack", "untranspose", "zeros_like", "extremum_grad",
     "prod_grad", "var_grad", "uncumsum", "norm_grad", "sign_safe_div", "cast_grad",
-    "between", "below", "above", "inner_left", "inner_right", "matmul_left", "matmul_right", "dot_left", "dot_right",
+    "between", "below", "above", "either", "inner_left", "inner_right", "matmul_left", "matmul_right", "dot_left", "dot_right",
 ]
 
 
@@ -70,12 +70,14 @@ def unreduce(g, x, axis=None, keepdims=False):
     return np.broadcast_to(_expand(g, shape, axis, keepdims), shape)
 
 
-def extremum_grad(g, x, y, axis=None, keepdims=False):
+def extremum_grad(g, x, y, axis=None, keepdims=False, initial=None):
     """The adjoint of ``max``/``min``: ``g`` shared equally among the ties."""
     x = np.asarray(x)
     mask = x == _expand(y, x.shape, axis, keepdims)
     dtype = x.dtype if x.dtype.kind == "f" else np.float64
     count = np.sum(mask, axis=axis, keepdims=True, dtype=dtype)
+    if initial is not None:  # the maximum may be ``initial``, then no element has a share
+        count = np.maximum(count, 1)
     return mask * (_expand(g, x.shape, axis, keepdims) / count)
 
 
@@ -175,26 +177,57 @@ def sign_safe_div(num, den):
 
 
 def norm_grad(g, x, y, ord=None, axis=None, keepdims=False):
-    """The adjoint of ``np.linalg.norm`` for the Frobenius norm and the vector
-    norms: ``ord`` 2, 1, ``inf``, ``-inf``, 0 and any other power."""
+    """The adjoint of ``np.linalg.norm``: every norm NumPy has.
+
+    Vector norms (a 1-d input or one axis): ``ord`` 2, 1, ``inf``, ``-inf``,
+    0 and any other power; matrix norms (a 2-d input or two axes): ``'fro'``,
+    ``1``, ``-1``, ``inf``, ``-inf``, ``2``, ``-2`` and ``'nuc'``.
+    """
     shape = np.shape(x)
-    single = axis is None and (ord is None or np.ndim(x) == 1) or np.ndim(axis) == 0
+    if axis is None:
+        vector = ord is None or len(shape) == 1  # ord=None: the 2-norm of the flattened input
+    else:
+        vector = np.ndim(axis) == 0 or len(axis) == 1
     gx = _expand(g, shape, axis, keepdims)
-    if ord in (None, 2, "fro") and (ord != 2 or single):
+    if ord is None or (ord == 2 if vector else ord == "fro"):
         return gx * sign_safe_div(x, _expand(y, shape, axis, keepdims))
-    if single and ord == 1:
+    if not vector:
+        return _matrix_norm_grad(gx, x, _expand(y, shape, axis, keepdims), ord, axis)
+    if ord == 1:
         return gx * np.sign(x)
-    if single and ord in (np.inf, -np.inf):
-        return extremum_grad(g, np.abs(x), y, axis, keepdims) * np.sign(x)
-    if single and ord == 0:  # a count of nonzeros: a step function
+    if ord in (np.inf, -np.inf):
+        return extremum_grad(gx, np.abs(x), _expand(y, shape, axis, keepdims), axis,
+                             keepdims=True) * np.sign(x)
+    if ord == 0:  # a count of nonzeros: a step function
         return zeros_like(x) * gx
-    if single and isinstance(ord, (int, float, np.number)) and not isinstance(ord, bool):
+    if isinstance(ord, (int, float, np.number)) and not isinstance(ord, bool):
         yx = _expand(y, shape, axis, keepdims)
         return gx * np.sign(x) * sign_safe_div(np.abs(x) ** (ord - 1), yx ** (ord - 1))
     raise SourceGradError(
         f"sourcegrad has no derivative of np.linalg.norm with ord={ord!r} "
         f"for an input of {np.ndim(x)} dimensions and axis={axis!r}"
     )
+
+
+def _matrix_norm_grad(gx, x, yx, ord, axis):
+    """The adjoint of a matrix norm over the axes ``axis`` (the last two if ``None``),
+    ``gx`` and ``yx`` with those axes kept."""
+    x = np.asarray(x)
+    rows, cols = (0, 1) if axis is None else (axis[0] % x.ndim, axis[1] % x.ndim)
+    if ord in (1, -1, np.inf, -np.inf):
+        # 1: the largest column sum of |x|; inf: the largest row sum
+        inner, outer = (rows, cols) if ord in (1, -1) else (cols, rows)
+        sums = np.sum(np.abs(x), axis=inner, keepdims=True)
+        return extremum_grad(gx, sums, yx, outer, keepdims=True) * np.sign(x)
+    if ord in (2, -2, "nuc"):
+        # singular values: d sigma_k = u_k v_k^T
+        u, _, vt = np.linalg.svd(np.moveaxis(x, (rows, cols), (-2, -1)), full_matrices=False)
+        if ord == 2:
+            u, vt = u[..., :, :1], vt[..., :1, :]
+        elif ord == -2:
+            u, vt = u[..., :, -1:], vt[..., -1:, :]
+        return gx * np.moveaxis(u @ vt, (-2, -1), (rows, cols))
+    raise SourceGradError(f"sourcegrad has no derivative of the matrix norm with ord={ord!r}")
 
 
 def _swap(a):
@@ -251,6 +284,11 @@ def between(a, lo, hi):
     if hi is not None:
         inside = inside & (a <= hi)
     return inside
+
+
+def either(value, other):
+    """``value``, or ``other`` when ``value`` is ``None`` (``np.clip``'s ``a_min`` or ``min``)."""
+    return other if value is None else value
 
 
 def below(a, lo, hi):

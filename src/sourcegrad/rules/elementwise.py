@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from ..runtime import above, below, between, unbroadcast
+from ..runtime import above, below, between, either, unbroadcast
 from .registry import d, reverse
 
 
@@ -149,7 +149,14 @@ def where(y, condition, x, y_):
 
 
 @reverse(np.clip)
-def clip(y, a, a_min, a_max):
-    d[a] = unbroadcast(d[y] * between(a, a_min, a_max), a)
-    d[a_min] = unbroadcast(d[y] * below(a, a_min, a_max), a_min)
-    d[a_max] = unbroadcast(d[y] * above(a, a_min, a_max), a_max)
+def clip(y, a, a_min=None, a_max=None, *, min=None, max=None):
+    if min is None and max is None:
+        d[a] = unbroadcast(d[y] * between(a, a_min, a_max), a)
+        d[a_min] = unbroadcast(d[y] * below(a, a_min, a_max), a_min)
+        d[a_max] = unbroadcast(d[y] * above(a, a_min, a_max), a_max)
+    else:  # NumPy 2 also names the bounds min= and max=
+        d[a] = unbroadcast(d[y] * between(a, either(a_min, min), either(a_max, max)), a)
+        d[a_min] = unbroadcast(d[y] * below(a, a_min, either(a_max, max)), a_min)
+        d[min] = unbroadcast(d[y] * below(a, min, either(a_max, max)), min)
+        d[a_max] = unbroadcast(d[y] * above(a, either(a_min, min), a_max), a_max)
+        d[max] = unbroadcast(d[y] * above(a, either(a_min, min), max), max)

@@ -2,7 +2,7 @@
 ``cumsum``, norms.
 
 Parameters after ``dtype`` are keyword-only: NumPy's next positional
-parameter is ``out``, which sourcegrad does not support.
+parameter is ``out``, which sourcegrad does not support (nor ``where=``).
 """
 
 import numpy as np
@@ -14,7 +14,7 @@ from .registry import d, reverse
 
 
 @reverse(np.sum)
-def sum(y, a, axis=None, dtype=None, *, keepdims=False):
+def sum(y, a, axis=None, dtype=None, *, keepdims=False, initial=None):
     if axis is None and not keepdims:
         d[a] = np.broadcast_to(d[y], np.shape(a))
     else:
@@ -30,13 +30,19 @@ def mean(y, a, axis=None, dtype=None, *, keepdims=False):
 
 
 @reverse(np.max, np.amax)
-def max(y, a, axis=None, *, keepdims=False):
-    d[a] = extremum_grad(d[y], a, y, axis, keepdims)
+def max(y, a, axis=None, *, keepdims=False, initial=None):
+    if initial is None:
+        d[a] = extremum_grad(d[y], a, y, axis, keepdims)
+    else:
+        d[a] = extremum_grad(d[y], a, y, axis, keepdims, initial)
 
 
 @reverse(np.min, np.amin)
-def min(y, a, axis=None, *, keepdims=False):
-    d[a] = extremum_grad(d[y], a, y, axis, keepdims)
+def min(y, a, axis=None, *, keepdims=False, initial=None):
+    if initial is None:
+        d[a] = extremum_grad(d[y], a, y, axis, keepdims)
+    else:
+        d[a] = extremum_grad(d[y], a, y, axis, keepdims, initial)
 
 
 @reverse(np.prod)

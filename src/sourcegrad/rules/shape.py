@@ -96,7 +96,7 @@ def astype(y, x, dtype, copy=True):
     d[x] = cast_grad(d[y], x, dtype)
 
 
-@reverse(float)
+@reverse(float, np.float64, np.float32)
 def to_float(y, x):
     d[x] = d[y]
 
