@@ -144,15 +144,22 @@ def _is_scalar(value) -> bool:
 
 
 def _matched(derivative, args, kwargs, grads, single):
-    names = derivative.compiled.wrt
-    if len(args) >= len(names) and not kwargs and _positional(derivative, names):
-        primals = [args[i] for i in _positions(derivative, names)]
-    else:
-        params = _params(derivative, args, kwargs)
-        primals = [params[n] for n in names]
+    """``grads`` matched to the type, shape and dtype of the ``wrt`` arguments."""
+    primals = _primals(derivative, args, kwargs)
     if single:
         return _match(grads, primals[0])
     return tuple(_match(g, x) for g, x in zip(grads, primals))
+
+
+def _primals(derivative, args, kwargs) -> list:
+    """The values of the ``wrt`` arguments in this call."""
+    names = derivative.compiled.wrt
+    if not kwargs and _positional(derivative, names):
+        positions = _positions(derivative, names)
+        if all(i < len(args) for i in positions):
+            return [args[i] for i in positions]
+    params = _params(derivative, args, kwargs)
+    return [params[n] for n in names]
 
 
 @functools.lru_cache(maxsize=None)
@@ -298,15 +305,20 @@ def jacobian(func, wrt=0, mode="auto"):
 
     def jacobian_f(*args, **kwargs):
         d = derivative(func, wrt)
+        single = not isinstance(wrt, (tuple, list))
         value = func(*args, **kwargs)
         rows = []
         for i in range(np.size(value)):
             seed = np.zeros(np.shape(value))
             seed.flat[i] = 1.0
             _, g = _run(d, args, kwargs, scalar=False, **{d.seed: seed})
-            rows.append(np.asarray(_matched(d, args, kwargs, g, True)))
-        x = _matched(d, args, kwargs, 0.0, True)
-        return np.reshape(np.array(rows), np.shape(value) + np.shape(x))
+            g = _matched(d, args, kwargs, g, single)
+            rows.append((g,) if single else g)
+        out = tuple(
+            np.reshape(np.array([row[k] for row in rows]), np.shape(value) + np.shape(x))
+            for k, x in enumerate(_primals(d, args, kwargs))
+        )
+        return out[0] if single else out
 
     return jacobian_f
 

@@ -1046,6 +1046,29 @@ def default_reads_a_global(x, c=SCALE, *, d=np.float64(3.0)):
     return np.sum(c * d * x * x)
 
 
+def test_jacobian_with_a_tuple_wrt():
+    x, A = arr(3), arr(2, 3)
+    Jx, JA = sourcegrad.jacobian(vector_function, wrt=(0, 1), mode="reverse")(x, A)
+    assert Jx.shape == (2, 3) and JA.shape == (2, 2, 3)
+    np.testing.assert_allclose(Jx, sourcegrad.jacobian(vector_function)(x, A))
+    eps = 1e-6
+    E = np.zeros_like(A)
+    E[1, 2] = eps
+    column = (vector_function(x, A + E) - vector_function(x, A - E)) / (2 * eps)
+    np.testing.assert_allclose(JA[:, 1, 2], column, rtol=1e-6, atol=1e-9)
+
+
+def test_jacobian_of_a_python_float():
+    J = sourcegrad.jacobian(np_exp_times_sum)(0.5)
+    assert J.shape == () and float(J) == pytest.approx(np.exp(0.5) * 1.5)
+
+
+def test_grad_with_respect_to_a_default_that_is_not_passed():
+    x = arr(3)
+    g = sourcegrad.grad(default_used, wrt=1)(x)
+    assert type(g) is float and g == pytest.approx(np.sum(x * x))
+
+
 # -- the corpus, run (last: every program above is registered) -----------------
 
 @pytest.mark.parametrize("f, args, kwargs, wrt, tol", PROGRAMS)
