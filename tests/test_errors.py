@@ -8,6 +8,7 @@ find the expected line number by looking the marker up in this file.
 
 from __future__ import annotations
 
+import functools
 import os
 
 import numpy as np
@@ -296,6 +297,26 @@ def test_call_with_no_rule_in_a_submodule():
     error = raises(NoRuleError, no_rule_namespaced, X)
     message = assert_located(error, "norule2", "np.fft.ihfft(x)")
     assert "@reverse(np.fft.ihfft)" in message
+
+
+def doubled(fn):
+    @functools.wraps(fn)
+    def wrapper(x):
+        return 2.0 * fn(x)  # <- wrapper
+
+    return wrapper
+
+
+@doubled
+def decorated_square(x):
+    return np.sum(x * x)
+
+
+def test_a_decorator_wrapper_is_what_is_differentiated():
+    """Not the function it wraps (that is, not a gradient without the factor 2)."""
+    error = raises(NoRuleError, decorated_square, X)
+    message = assert_located(error, "wrapper", "fn(x)")
+    assert "in doubled.<locals>.wrapper: fn is a Python function" in message
 
 
 def test_the_first_call_without_a_rule_is_reported():

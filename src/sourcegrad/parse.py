@@ -71,6 +71,7 @@ class Parsed:
     namespace: Namespace
     where: Where
     func: object
+    text: str = ""  # the source text the tree was parsed from
 
 
 def parse(func) -> Parsed:
@@ -80,11 +81,13 @@ def parse(func) -> Parsed:
         raise SourceNotFoundError(f"{func!r} is not a Python function")
     filename = code.co_filename
     try:
-        lines, first = inspect.getsourcelines(func)
+        # The code object's source, not the function's: inspect would follow
+        # __wrapped__ from a decorator's wrapper to the function it wraps.
+        lines, first = inspect.getsourcelines(code)
     except (OSError, TypeError) as exc:
         raise SourceNotFoundError(
-            f"{filename}, line {code.co_firstlineno}, in {func.__qualname__}: cannot read the "
-            f"source of {func.__qualname__} ({exc}). sourcegrad reads the source of the "
+            f"{filename}, line {code.co_firstlineno}, in {code.co_qualname}: cannot read the "
+            f"source of {code.co_qualname} ({exc}). sourcegrad reads the source of the "
             "functions it differentiates: define them in a file (not with exec, eval or "
             "at the interactive prompt)."
         ) from None
@@ -92,12 +95,12 @@ def parse(func) -> Parsed:
     dedented = textwrap.dedent(text)
     shift = _indent(text) - _indent(dedented)
     all_lines = linecache.getlines(filename) or None
-    where = Where(filename, func.__qualname__, shift, all_lines)
+    where = Where(filename, code.co_qualname, shift, all_lines)
     tree, added = _parse_text(dedented, where, first)
     gast.increment_lineno(tree, first - 1 - added)
-    node = _find(tree, func, where, first)
+    node = _find(tree, code, where, first)
     namespace = Namespace(func.__globals__, _cells(func))
-    return Parsed(node=node, namespace=namespace, where=where, func=func)
+    return Parsed(node=node, namespace=namespace, where=where, func=func, text=text)
 
 
 def _indent(text: str) -> int:
@@ -127,10 +130,10 @@ def _parse_text(text: str, where: Where, first: int):
         ) from None
 
 
-def _find(tree, func, where: Where, first: int) -> gast.FunctionDef:
-    name = func.__name__
+def _find(tree, code, where: Where, first: int) -> gast.FunctionDef:
+    name = code.co_name
     if name == "<lambda>":
-        return _find_lambda(tree, func, where, first)
+        return _find_lambda(tree, code, where, first)
     for node in gast.walk(tree):
         if isinstance(node, gast.FunctionDef) and node.name == name:
             node.decorator_list = []
@@ -140,8 +143,8 @@ def _find(tree, func, where: Where, first: int) -> gast.FunctionDef:
     raise SourceNotFoundError(f"{where.filename}, line {first}: no definition of {name} found")
 
 
-def _find_lambda(tree, func, where: Where, first: int) -> gast.FunctionDef:
-    params = list(func.__code__.co_varnames[: func.__code__.co_argcount])
+def _find_lambda(tree, code, where: Where, first: int) -> gast.FunctionDef:
+    params = list(code.co_varnames[: code.co_argcount])
     found = [
         n for n in gast.walk(tree)
         if isinstance(n, gast.Lambda) and [a.id for a in n.args.args] == params

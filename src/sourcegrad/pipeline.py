@@ -9,7 +9,6 @@ the tree after those stages on standard error.
 from __future__ import annotations
 
 import hashlib
-import inspect
 import os
 import sys
 from dataclasses import dataclass
@@ -171,8 +170,7 @@ def _is_builtin(name, value) -> bool:
 
 
 def _header(parsed, mode: str, wrt, free) -> str:
-    source = inspect.getsource(parsed.func)
-    digest = hashlib.sha256(source.encode()).hexdigest()[:16]
+    digest = hashlib.sha256(parsed.text.encode()).hexdigest()[:16]
     where = parsed.where
     line = parsed.node.lineno
     lines = [
