@@ -9,6 +9,7 @@ find the expected line number by looking the marker up in this file.
 from __future__ import annotations
 
 import functools
+import importlib.util
 import os
 
 import numpy as np
@@ -431,6 +432,21 @@ def test_function_without_source():
     message = str(info.value)
     assert message.startswith("<string>, line 1, in made_by_exec: cannot read the source")
     assert "define them in a file" in message
+
+
+def test_source_edited_after_the_definition(tmp_path):
+    path = tmp_path / "edited_module.py"
+    path.write_text("import numpy as np\n\n\ndef f(x):\n    return np.sum(x * x)\n")
+    spec = importlib.util.spec_from_file_location("edited_module", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    path.write_text("import numpy as np\n\n\ndef f(x, scale):\n    return np.sum(x * scale)\n")
+    with pytest.raises(SourceNotFoundError) as info:
+        sourcegrad.grad(module.f)(X)
+    message = str(info.value)
+    assert message.startswith(f"{path}, line 4, in f: ")
+    assert "was the file edited after the function was defined?" in message
+    assert "def f(x, scale):" in message
 
 
 def test_not_a_function():

@@ -99,6 +99,7 @@ def parse(func) -> Parsed:
     tree, added = _parse_text(dedented, where, first)
     gast.increment_lineno(tree, first - 1 - added)
     node = _find(tree, code, where, first)
+    _same_parameters(node, code, where)
     namespace = Namespace(func.__globals__, _cells(func))
     return Parsed(node=node, namespace=namespace, where=where, func=func, text=text)
 
@@ -141,6 +142,23 @@ def _find(tree, code, where: Where, first: int) -> gast.FunctionDef:
         if isinstance(node, gast.AsyncFunctionDef):
             raise where.error(UnsupportedSyntaxError, node, "async functions are not supported")
     raise SourceNotFoundError(f"{where.filename}, line {first}: no definition of {name} found")
+
+
+def _same_parameters(node: gast.FunctionDef, code, where: Where) -> None:
+    """Raise if the source found does not declare the running code's parameters
+    (the file was edited after the function was defined)."""
+    args = node.args
+    declared = [a.id for a in args.posonlyargs + args.args + args.kwonlyargs]
+    declared += [a.id for a in (args.vararg, args.kwarg) if a is not None]
+    running = list(code.co_varnames[: code.co_argcount + code.co_kwonlyargcount
+                                    + bool(code.co_flags & 4) + bool(code.co_flags & 8)])
+    if declared != running:
+        raise where.error(
+            SourceNotFoundError, node,
+            f"this source declares the parameters ({', '.join(declared)}) but the running "
+            f"{code.co_name} takes ({', '.join(running)}): was the file edited after the "
+            "function was defined? Reload it",
+        )
 
 
 def _find_lambda(tree, code, where: Where, first: int) -> gast.FunctionDef:
