@@ -13,7 +13,7 @@ from .errors import SourceGradError
 
 __all__ = [
     "stop_gradient", "unbroadcast", "unreduce", "unindex", "unconcatenate",
-    "unstack", "unvstack", "unhstack", "untranspose", "zeros_like", "extremum_grad",
+    "unstack", "unvstack", "unsum", "unhstack", "untranspose", "zeros_like", "extremum_grad",
     "prod_grad", "var_grad", "uncumsum", "norm_grad", "sign_safe_div", "cast_grad",
     "between", "below", "above", "either", "inner_left", "inner_right", "matmul_left", "matmul_right", "dot_left", "dot_right",
 ]
@@ -62,6 +62,13 @@ def _expand(g, shape, axis, keepdims):
     axes = (axis,) if np.ndim(axis) == 0 else tuple(axis)
     axes = tuple(sorted(a % len(shape) for a in axes))
     return np.expand_dims(g, axes)
+
+
+def unsum(g, xs):
+    """The adjoint of the builtin ``sum(xs)``: ``g`` for every item of ``xs``."""
+    if isinstance(xs, np.ndarray):
+        return np.broadcast_to(g, xs.shape)
+    return Parts(unbroadcast(g, x) for x in xs)
 
 
 def unreduce(g, x, axis=None, keepdims=False):

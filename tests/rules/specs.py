@@ -18,6 +18,7 @@ indices, labels, axes) that is passed as is and not differentiated.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -231,6 +232,38 @@ def softplus(x):
 
 def sigmoid(x):
     return 1.0 / (1.0 + np.exp(-x))
+
+
+# the math module, and builtins, on Python numbers
+
+def math_exp(x): return math.exp(x)
+def math_expm1(x): return math.expm1(x)
+def math_log(x): return math.log(x)
+def math_log1p(x): return math.log1p(x)
+def math_log2(x): return math.log2(x)
+def math_log10(x): return math.log10(x)
+def math_sqrt(x): return math.sqrt(x)
+def math_cbrt(x): return math.cbrt(x)
+def math_sin(x): return math.sin(x)
+def math_cos(x): return math.cos(x)
+def math_tan(x): return math.tan(x)
+def math_asin(x): return math.asin(x)
+def math_acos(x): return math.acos(x)
+def math_atan(x): return math.atan(x)
+def math_sinh(x): return math.sinh(x)
+def math_cosh(x): return math.cosh(x)
+def math_tanh(x): return math.tanh(x)
+def math_asinh(x): return math.asinh(x)
+def math_atanh(x): return math.atanh(x)
+def math_fabs(x): return math.fabs(x)
+def math_atan2(y, x): return math.atan2(y, x)
+def math_hypot(x, y): return math.hypot(x, y)
+def math_pow(x, y): return math.pow(x, y)
+def builtin_pow(x, y): return pow(x, y) + pow(x, 2)
+def builtin_max(x, y): return max(x, y) * 2.0
+def builtin_min(x, y): return min(x, 0.5 * y)
+def builtin_sum(x, y): return sum([x, y, x])
+def builtin_sum_array(x): return sum(x)
 
 
 # elementwise, two arguments; where; clip
@@ -605,6 +638,35 @@ SPECS = [
     Spec("sum_tanh", sum_tanh, one(*UNARY)),
     Spec("softplus", softplus, one(*UNARY)),
     Spec("sigmoid", sigmoid, one(*UNARY)),
+    # the math module, and builtins, on Python numbers
+    Spec("math.exp", math_exp, one(F, S)),
+    Spec("math.expm1", math_expm1, one(F)),
+    Spec("math.log", math_log, one(F, S), positive),
+    Spec("math.log1p", math_log1p, one(F), positive),
+    Spec("math.log2", math_log2, one(F), positive),
+    Spec("math.log10", math_log10, one(F), positive),
+    Spec("math.sqrt", math_sqrt, one(F), positive),
+    Spec("math.cbrt", math_cbrt, one(F), nonzero),
+    Spec("math.sin", math_sin, one(F)),
+    Spec("math.cos", math_cos, one(F)),
+    Spec("math.tan", math_tan, one(F), unit),
+    Spec("math.asin", math_asin, one(F), unit),
+    Spec("math.acos", math_acos, one(F), unit),
+    Spec("math.atan", math_atan, one(F)),
+    Spec("math.sinh", math_sinh, one(F)),
+    Spec("math.cosh", math_cosh, one(F)),
+    Spec("math.tanh", math_tanh, one(F, S)),
+    Spec("math.asinh", math_asinh, one(F)),
+    Spec("math.atanh", math_atanh, one(F), unit),
+    Spec("math.fabs", math_fabs, one(F), nonzero),
+    Spec("math.atan2", math_atan2, ((F, F),), nonzero),
+    Spec("math.hypot", math_hypot, ((F, F),), nonzero),
+    Spec("math.pow", math_pow, ((F, F),), (positive, normal)),
+    Spec("builtin_pow", builtin_pow, ((F, F), ((3,), F), ((3,), (3,))), (positive, normal)),
+    Spec("builtin_max", builtin_max, ((F, F), (S, F)), APART2),
+    Spec("builtin_min", builtin_min, ((F, F),), APART2),
+    Spec("builtin_sum", builtin_sum, ((F, F), ((3,), (3,)), ((2, 3), (3,)))),
+    Spec("builtin_sum_array", builtin_sum_array, one((4,), (3, 4))),
     # elementwise, two arguments; where; clip
     Spec("arctan2", arctan2_, PAIRS, nonzero),
     Spec("hypot", hypot_, PAIRS, nonzero),

@@ -1,5 +1,7 @@
-"""Elementwise functions: ufuncs of one or two arguments, ``where``, ``clip``."""
+"""Elementwise functions: ufuncs of one or two arguments, ``where``, ``clip``;
+and their ``math`` (and builtin) counterparts for Python numbers."""
 
+import builtins
 import math
 
 import numpy as np
@@ -8,42 +10,42 @@ from ..runtime import above, below, between, either, unbroadcast
 from .registry import d, reverse
 
 
-@reverse(np.exp)
+@reverse(np.exp, math.exp)
 def exp(y, x):
     d[x] = d[y] * y
 
 
-@reverse(np.expm1)
+@reverse(np.expm1, math.expm1)
 def expm1(y, x):
     d[x] = d[y] * (y + 1.0)
 
 
-@reverse(np.log)
+@reverse(np.log, math.log)
 def log(y, x):
     d[x] = d[y] / x
 
 
-@reverse(np.log1p)
+@reverse(np.log1p, math.log1p)
 def log1p(y, x):
     d[x] = d[y] / (x + 1.0)
 
 
-@reverse(np.log2)
+@reverse(np.log2, math.log2)
 def log2(y, x):
     d[x] = d[y] / (x * math.log(2.0))
 
 
-@reverse(np.log10)
+@reverse(np.log10, math.log10)
 def log10(y, x):
     d[x] = d[y] / (x * math.log(10.0))
 
 
-@reverse(np.sqrt)
+@reverse(np.sqrt, math.sqrt)
 def sqrt(y, x):
     d[x] = d[y] * 0.5 / y
 
 
-@reverse(np.cbrt)
+@reverse(np.cbrt, math.cbrt)
 def cbrt(y, x):
     d[x] = d[y] / (3.0 * y * y)
 
@@ -58,85 +60,85 @@ def reciprocal(y, x):
     d[x] = -d[y] * y * y
 
 
-@reverse(np.abs, np.absolute, abs, np.fabs)
+@reverse(np.abs, np.absolute, abs, np.fabs, math.fabs)
 def absolute(y, x):
     d[x] = d[y] * np.sign(x)
 
 
-@reverse(np.sin)
+@reverse(np.sin, math.sin)
 def sin(y, x):
     d[x] = d[y] * np.cos(x)
 
 
-@reverse(np.cos)
+@reverse(np.cos, math.cos)
 def cos(y, x):
     d[x] = -d[y] * np.sin(x)
 
 
-@reverse(np.tan)
+@reverse(np.tan, math.tan)
 def tan(y, x):
     d[x] = d[y] * (1.0 + y * y)
 
 
-@reverse(np.arcsin)
+@reverse(np.arcsin, math.asin)
 def arcsin(y, x):
     d[x] = d[y] / np.sqrt(1.0 - x * x)
 
 
-@reverse(np.arccos)
+@reverse(np.arccos, math.acos)
 def arccos(y, x):
     d[x] = -d[y] / np.sqrt(1.0 - x * x)
 
 
-@reverse(np.arctan)
+@reverse(np.arctan, math.atan)
 def arctan(y, x):
     d[x] = d[y] / (1.0 + x * x)
 
 
-@reverse(np.sinh)
+@reverse(np.sinh, math.sinh)
 def sinh(y, x):
     d[x] = d[y] * np.cosh(x)
 
 
-@reverse(np.cosh)
+@reverse(np.cosh, math.cosh)
 def cosh(y, x):
     d[x] = d[y] * np.sinh(x)
 
 
-@reverse(np.tanh)
+@reverse(np.tanh, math.tanh)
 def tanh(y, x):
     d[x] = d[y] * (1.0 - y * y)
 
 
-@reverse(np.arcsinh)
+@reverse(np.arcsinh, math.asinh)
 def arcsinh(y, x):
     d[x] = d[y] / np.sqrt(x * x + 1.0)
 
 
-@reverse(np.arctanh)
+@reverse(np.arctanh, math.atanh)
 def arctanh(y, x):
     d[x] = d[y] / (1.0 - x * x)
 
 
-@reverse(np.arctan2)
+@reverse(np.arctan2, math.atan2)
 def arctan2(z, x1, x2):
     d[x1] = unbroadcast(d[z] * x2 / (x1 * x1 + x2 * x2), x1)
     d[x2] = unbroadcast(-d[z] * x1 / (x1 * x1 + x2 * x2), x2)
 
 
-@reverse(np.hypot)
+@reverse(np.hypot, math.hypot)
 def hypot(z, x1, x2):
     d[x1] = unbroadcast(d[z] * x1 / z, x1)
     d[x2] = unbroadcast(d[z] * x2 / z, x2)
 
 
-@reverse(np.maximum, np.fmax)
+@reverse(np.maximum, np.fmax, builtins.max)
 def maximum(z, x1, x2):
     d[x1] = unbroadcast(d[z] * (x1 > x2) + 0.5 * d[z] * (x1 == x2), x1)
     d[x2] = unbroadcast(d[z] * (x2 > x1) + 0.5 * d[z] * (x1 == x2), x2)
 
 
-@reverse(np.minimum, np.fmin)
+@reverse(np.minimum, np.fmin, builtins.min)
 def minimum(z, x1, x2):
     d[x1] = unbroadcast(d[z] * (x1 < x2) + 0.5 * d[z] * (x1 == x2), x1)
     d[x2] = unbroadcast(d[z] * (x2 < x1) + 0.5 * d[z] * (x1 == x2), x2)

@@ -4,6 +4,8 @@
 broadcasting with ``unbroadcast``, which costs nothing when shapes match.
 """
 
+import builtins
+import math
 import operator
 
 import numpy as np
@@ -66,7 +68,7 @@ def truediv(z, x, y):
     d[y] = unbroadcast(-d[z] * z / y, y)
 
 
-@reverse(operator.pow, np.power)
+@reverse(operator.pow, np.power, builtins.pow, math.pow)
 def pow(z, x, y):
     if y == 2:
         d[x] = unbroadcast(2 * x * d[z], x)

@@ -1,14 +1,17 @@
-"""Reductions: ``sum``, ``mean``, ``max``/``min``, ``prod``, ``var``/``std``,
-``cumsum``, norms.
+"""Reductions: ``sum`` (and the builtin), ``mean``, ``max``/``min``, ``prod``,
+``var``/``std``, ``cumsum``, norms.
 
 Parameters after ``dtype`` are keyword-only: NumPy's next positional
 parameter is ``out``, which sourcegrad does not support (nor ``where=``).
 """
 
+import builtins
+
 import numpy as np
 
 from ..runtime import (
-    extremum_grad, norm_grad, prod_grad, sign_safe_div, uncumsum, unreduce, var_grad,
+    extremum_grad, norm_grad, prod_grad, sign_safe_div, unbroadcast, uncumsum, unreduce, unsum,
+    var_grad,
 )
 from .registry import d, reverse
 
@@ -19,6 +22,12 @@ def sum(y, a, axis=None, dtype=None, *, keepdims=False, initial=None):
         d[a] = np.broadcast_to(d[y], np.shape(a))
     else:
         d[a] = unreduce(d[y], a, axis, keepdims)
+
+
+@reverse(builtins.sum)
+def builtin_sum(y, iterable, start=0):
+    d[iterable] = unsum(d[y], iterable)
+    d[start] = unbroadcast(d[y], start)
 
 
 @reverse(np.mean)
