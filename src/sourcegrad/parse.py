@@ -3,7 +3,10 @@
 Invariant established: the tree is a single ``FunctionDef`` whose line numbers
 are those of the user's file, whatever the indentation of the original
 definition; decorators are dropped; a lambda becomes a ``def`` of the same
-arguments that returns its body.
+arguments that returns its body.  The tree is the source of the code that
+runs (a decorator's wrapper, not the function it wraps) and declares the
+same parameters.  The namespace resolves free names live and records what
+each resolved to, so that the API can tell when compiled code is stale.
 
 >>> import numpy as np
 >>> def f(x):
