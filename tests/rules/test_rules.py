@@ -154,6 +154,28 @@ def test_numeric_gradient(spec: Spec, case):
 
 
 # ---------------------------------------------------------------------------
+# gradients are the caller's own
+
+
+@pytest.mark.parametrize("spec, case", CASES)
+def test_no_shared_memory(spec: Spec, case):
+    """A caller may update a gradient in place: no gradient may share memory with
+    an argument, the cotangent or another gradient."""
+    args = spec.make_args(case)
+    y = spec.fn(*args)
+    u = 1.0 if np.ndim(y) == 0 else np.ones(np.shape(y))
+    _, pullback = sg.vjp(spec.fn, *args)
+    grads = pullback(u)
+    others = [a for a in args if isinstance(a, np.ndarray)] + [u]
+    for i in spec.differentiated(case):
+        g = grads[i]
+        if isinstance(g, np.ndarray):
+            for o in others:
+                assert not np.shares_memory(g, o), f"gradient {i} shares memory"
+            others.append(g)
+
+
+# ---------------------------------------------------------------------------
 # the table covers the registry
 
 #: Moves of the normal form rather than functions a user calls: a copy
@@ -164,13 +186,13 @@ _BINARY = {cls.__name__: fn for cls, fn in BINARY.items()}
 _UNARY = {cls.__name__: fn for cls, fn in UNARY.items()}
 
 
-def _resolve(node, namespace):
-    """The object a ``Name`` or dotted ``Attribute`` refers to, or ``None``."""
+def _resolve(node, namespace, local):
+    """The object a global ``Name`` or dotted ``Attribute`` refers to, or ``None``."""
     parts = []
     while isinstance(node, ast.Attribute):
         parts.append(node.attr)
         node = node.value
-    if not isinstance(node, ast.Name):
+    if not isinstance(node, ast.Name) or node.id in local:
         return None
     obj = namespace.get(node.id, getattr(builtins, node.id, None))
     for attr in reversed(parts):
@@ -182,16 +204,16 @@ def primitives_of(fn) -> set:
     """The primitives ``fn``'s source applies: calls (method forms resolved to
     their NumPy function), operators and index reads."""
     tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
-    namespace = fn.__globals__
+    namespace, local = fn.__globals__, set(fn.__code__.co_varnames)
     found = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
-            target = _resolve(node.func, namespace)
+            target = _resolve(node.func, namespace, local)
             if target is None and isinstance(node.func, ast.Attribute):
                 target = getattr(np, METHODS.get(node.func.attr, ""), None)
             found.add(target)
         elif isinstance(node, ast.Attribute) and node.attr in ATTRIBUTES:
-            if _resolve(node, namespace) is None:
+            if _resolve(node, namespace, local) is None:
                 found.add(getattr(np, ATTRIBUTES[node.attr]))
         elif isinstance(node, (ast.BinOp, ast.AugAssign)):
             found.add(_BINARY.get(type(node.op).__name__))
@@ -237,21 +259,3 @@ def blocked(x):
 def test_stop_gradient_blocks():
     x = np.array([1.0, -2.0, 3.0])
     np.testing.assert_allclose(sg.grad(blocked)(x), x)
-
-
-@pytest.mark.parametrize("spec, case", CASES)
-def test_no_shared_memory(spec: Spec, case):
-    """A caller may update a gradient in place: no gradient may share memory with
-    an argument, the cotangent or another gradient."""
-    args = spec.make_args(case)
-    y = spec.fn(*args)
-    u = 1.0 if np.ndim(y) == 0 else np.ones(np.shape(y))
-    _, pullback = sg.vjp(spec.fn, *args)
-    grads = pullback(u)
-    others = [a for a in args if isinstance(a, np.ndarray)] + [u]
-    for i in spec.differentiated(case):
-        g = grads[i]
-        if isinstance(g, np.ndarray):
-            for o in others:
-                assert not np.shares_memory(g, o), f"gradient {i} shares memory"
-            others.append(g)
