@@ -210,6 +210,18 @@ def in_place_through_a_copy(x):
     return np.sum(z)
 
 
+OPTIONS = {"axis": 0}
+
+
+def keyword_unpacking(x):
+    return np.sum(np.sum(x, **OPTIONS))  # <- kwunpack
+
+
+def f_string(x):
+    label = f"{x}"  # <- fstring
+    return np.sum(x)
+
+
 def parameter_named_np(np_, np):  # <- paramnp
     return np_.sum()
 
@@ -240,6 +252,8 @@ UNSUPPORTED = [
     (import_inside, "import", "import math", "import inside the function"),
     (delete, "del", "del y", "'del' statement"),
     (parameter_named_np, "paramnp", "np):", "parameter named 'np'"),
+    (keyword_unpacking, "kwunpack", "**OPTIONS", "'**' unpacking"),
+    (f_string, "fstring", 'f"{x}"', "f-string"),
     (in_place_through_a_view, "inplace", "z += 1.0", "may share memory with y"),
     (in_place_through_a_copy, "inplacecopy", "y *= x", "may share memory with z"),
 ]
@@ -323,6 +337,17 @@ def test_a_decorator_wrapper_is_what_is_differentiated():
 def test_the_first_call_without_a_rule_is_reported():
     error = raises(NoRuleError, two_calls_without_rules, X)
     assert_located(error, "first", "np.i0(x)")
+
+
+def shifted(x):
+    return np.sum(x << 1)  # <- operator
+
+
+def test_operator_with_no_rule():
+    error = raises(NoRuleError, shifted, X)
+    message = assert_located(error, "operator", "x << 1")
+    assert "no derivative rule for operator.lshift" in message
+    assert "@reverse(operator.lshift)" in message
 
 
 def test_call_to_a_helper_function():

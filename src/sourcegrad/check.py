@@ -92,6 +92,11 @@ def _check_arguments(node: gast.FunctionDef, where: Where) -> None:
 
 
 def _check_node(child, where: Where) -> None:
+    if isinstance(child, gast.keyword) and child.arg is None:
+        raise where.error(
+            UnsupportedSyntaxError, child,
+            "'**' unpacking in a call is not supported; pass each keyword argument by name",
+        )
     if isinstance(child, gast.Compare) and len(child.ops) > 1:
         raise where.error(
             UnsupportedSyntaxError, child,

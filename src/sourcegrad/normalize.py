@@ -59,6 +59,10 @@ OPERATOR_NAMES = {
     gast.Invert: "inverted", gast.BitAnd: "both", gast.BitOr: "either",
 }
 
+#: Expressions the normal form has no place for, as a user would name them.
+EXPRESSIONS = {gast.JoinedStr: "an f-string", gast.FormattedValue: "an f-string",
+               gast.Slice: "a slice outside an index"}
+
 #: How the operators of augmented assignments are written.
 _SYMBOLS = {gast.Add: "+", gast.Sub: "-", gast.Mult: "*", gast.Div: "/", gast.Pow: "**",
             gast.MatMult: "@", gast.FloorDiv: "//", gast.Mod: "%"}
@@ -376,7 +380,8 @@ class _Normalizer:
                                   ctx=gast.Load())
         if isinstance(e, (gast.Tuple, gast.List)):
             return type(e)(elts=[self.atom(x) for x in e.elts], ctx=gast.Load())
-        raise self.error(e, f"the expression {type(e).__name__} is not supported")
+        what = EXPRESSIONS.get(type(e), f"the expression {type(e).__name__}")
+        raise self.error(e, f"{what} is not supported")
 
     def index(self, s):
         if isinstance(s, gast.Slice):

@@ -26,7 +26,8 @@ BINARY = {
     gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
     gast.Div: operator.truediv, gast.Pow: operator.pow, gast.MatMult: operator.matmul,
     gast.FloorDiv: operator.floordiv, gast.Mod: operator.mod, gast.BitAnd: operator.and_,
-    gast.BitOr: operator.or_, gast.BitXor: operator.xor,
+    gast.BitOr: operator.or_, gast.BitXor: operator.xor, gast.LShift: operator.lshift,
+    gast.RShift: operator.rshift,
 }
 UNARY = {gast.USub: operator.neg, gast.UAdd: operator.pos, gast.Not: operator.not_,
          gast.Invert: operator.invert}
@@ -82,11 +83,12 @@ def _match(stmt, namespace, where) -> Op:
     if isinstance(value, (gast.Constant, gast.Compare, gast.Attribute)):
         return ZERO
     if isinstance(value, gast.BinOp):
-        return _primitive(BINARY.get(type(value.op)), [value.left, value.right], [],
-                          stmt, where, type(value.op).__name__)
+        obj = BINARY[type(value.op)]
+        return _primitive(obj, [value.left, value.right], [], stmt, where,
+                          f"operator.{obj.__name__}")
     if isinstance(value, gast.UnaryOp):
-        return _primitive(UNARY.get(type(value.op)), [value.operand], [], stmt, where,
-                          type(value.op).__name__)
+        obj = UNARY[type(value.op)]
+        return _primitive(obj, [value.operand], [], stmt, where, f"operator.{obj.__name__}")
     if isinstance(value, gast.Subscript):
         return Op(rules.REVERSE[operator.getitem], {"x": value.value, "index": _index(value.slice)})
     if isinstance(value, (gast.Tuple, gast.List)):
