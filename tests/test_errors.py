@@ -474,6 +474,17 @@ def test_source_edited_after_the_definition(tmp_path):
     assert "def f(x, scale):" in message
 
 
+TWO_LAMBDAS = (lambda x: np.sum(x), lambda x: np.sum(x * x))  # <- lambdas
+
+
+def test_two_lambdas_on_a_line():
+    with pytest.raises(SourceNotFoundError) as info:
+        sourcegrad.grad(TWO_LAMBDAS[1])(X)
+    message = str(info.value)
+    assert message.startswith(f"{HERE}, line {line_of('lambdas')}")
+    assert "cannot tell which lambda" in message
+
+
 def test_not_a_function():
     with pytest.raises(SourceNotFoundError, match="not a Python function"):
         sourcegrad.grad(np.sum)(X)
