@@ -4,8 +4,9 @@
 replaced by the call's arguments, its local names made fresh, its static
 ``if`` tests decided, constant sub-expressions folded, and each
 ``d[x] = e`` turned into ``bx += e`` on the adjoint of ``x`` (or dropped when
-``x`` has none).  The reverse pass then turns those ``+=`` into a first
-assignment or an accumulation.
+``x`` has none).  ``unbroadcast(e, x)`` becomes ``e`` where ``x`` provably has
+the shape of the primitive's output (a shapes analysis says so).  The reverse
+pass then turns those ``+=`` into a first assignment or an accumulation.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import ast
 import copy
 import operator
+from dataclasses import dataclass
 
 import gast
 
@@ -24,7 +26,20 @@ _FOLD = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul
          gast.Div: operator.truediv}
 
 
-def instantiate(template, output: str, bound: dict, adjoint_of, namer) -> list:
+@dataclass
+class Site:
+    """A call site: what the template's names mean there."""
+
+    binding: dict  # template parameter -> argument expression
+    renames: dict  # template local -> fresh name
+    output: str  # the template's output parameter
+    adjoint_of: object  # primal name -> adjoint name, or None when inactive
+    namer: object
+    same_shape: object  # (name, name) -> whether the shapes provably match
+
+
+def instantiate(template, output: str, bound: dict, adjoint_of, namer,
+                same_shape=None) -> list:
     """The template body at this call site (see the module docstring)."""
     binding = {name: _literal(value) for name, value in template.defaults().items()}
     binding.update(bound)
@@ -33,9 +48,11 @@ def instantiate(template, output: str, bound: dict, adjoint_of, namer) -> list:
     body = _decide(body, binding)
     renames = {n.id: namer.fresh(n.id) for s in body for n in gast.walk(s)
                if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+    site = Site(binding, renames, template.output, adjoint_of, namer,
+                same_shape or (lambda a, b: False))
     out = []
     for stmt in body:
-        out.extend(_place(stmt, binding, renames, template.output, adjoint_of, namer))
+        out.extend(_place(stmt, site))
     return out
 
 
@@ -87,24 +104,34 @@ def _test(test, binding) -> bool:
     return bool(eval(compile(expr, "<rule>", "eval"), {"__builtins__": _SAFE}, env))
 
 
-def _substitute(node, binding, renames, output, adjoint_of):
+def _substitute(node, site: Site):
     """``node`` with parameters, locals and ``d[output]`` replaced."""
+    binding, output = site.binding, site.output
+    result = binding[output].id
 
     class Replace(gast.NodeTransformer):
         def visit_Subscript(self, sub):
             if is_d(sub):
                 if sub.slice.id != output:
                     raise AssertionError("a template may only read d[<output>]")
-                return _load(adjoint_of(binding[output].id))
+                return _load(site.adjoint_of(result))
             return self.generic_visit(sub)
 
         def visit_Name(self, name):
-            if name.id in renames:
-                name.id = renames[name.id]
+            if name.id in site.renames:
+                name.id = site.renames[name.id]
                 return name
             if name.id in binding and isinstance(name.ctx, gast.Load):
                 return copy.deepcopy(binding[name.id])
             return name
+
+        def visit_Call(self, call):
+            self.generic_visit(call)
+            if (isinstance(call.func, gast.Name) and call.func.id == "unbroadcast"
+                    and len(call.args) == 2 and isinstance(call.args[1], gast.Name)
+                    and site.same_shape(result, call.args[1].id)):
+                return call.args[0]
+            return call
 
     return _fold(Replace().visit(node))
 
@@ -130,12 +157,13 @@ def _number(node) -> bool:
     return isinstance(node.value, (int, float)) and not isinstance(node.value, bool)
 
 
-def _place(stmt, binding, renames, output, adjoint_of, namer) -> list:
+def _place(stmt, site: Site) -> list:
     """The statements for one template statement at this call site."""
     if not (isinstance(stmt, gast.Assign) and is_d(stmt.targets[0])):
-        return [_substitute(stmt, binding, renames, output, adjoint_of)]
-    value = _substitute(stmt.value, binding, renames, output, adjoint_of)
-    target = binding.get(stmt.targets[0].slice.id)
+        return [_substitute(stmt, site)]
+    value = _substitute(stmt.value, site)
+    target = site.binding.get(stmt.targets[0].slice.id)
+    adjoint_of = site.adjoint_of
     if isinstance(target, gast.Name):
         adjoint = adjoint_of(target.id)
         return [] if adjoint is None else [_accumulate(adjoint, value)]
@@ -147,7 +175,7 @@ def _place(stmt, binding, renames, output, adjoint_of, namer) -> list:
         return []
     out = []
     if not isinstance(value, gast.Name):
-        parts = namer.fresh("bparts")
+        parts = site.namer.fresh("bparts")
         out.append(gast.Assign(targets=[gast.Name(id=parts, ctx=gast.Store(), annotation=None,
                                                   type_comment=None)],
                                value=value, type_comment=None))

@@ -445,4 +445,21 @@ class _Normalizer:
         if name in PACKED and len(args) > 1:
             args = [gast.Tuple(elts=args, ctx=gast.Load())]
         keywords = [gast.keyword(arg=k.arg, value=self.arg(k.value)) for k in e.keywords]
+        if name == "clip":
+            args, keywords = _clip_bounds(args, keywords)
         return self.np_call(METHODS[name], [receiver] + args, keywords)
+
+
+def _clip_bounds(args, keywords):
+    """``x.clip(lo)`` / ``x.clip(max=hi)`` as ``np.clip(x, lo, hi)``: the
+    method's bounds default to ``None``, ``np.clip`` needs both."""
+    bounds = {"min": None, "max": None}
+    bounds.update(zip(("min", "max"), args))
+    rest = []
+    for k in keywords:
+        if k.arg in bounds:
+            bounds[k.arg] = k.value
+        else:
+            rest.append(k)
+    none = gast.Constant(value=None, kind=None)
+    return [bounds["min"] or none, bounds["max"] or none], rest

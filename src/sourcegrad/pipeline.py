@@ -25,12 +25,13 @@ from .optimize import optimize
 from .parse import parse
 from .primitives import primitives
 from .reverse import reverse
+from .shapes import shapes
 from .ssa import single_assignment
 from . import runtime
 
 #: The stages of reverse mode, in order.
 REVERSE_STAGES = (
-    "parse", "check", "normalize", "single_assignment", "activity", "reverse",
+    "parse", "check", "normalize", "single_assignment", "activity", "shapes", "reverse",
     "optimize", "emit", "load",
 )
 
@@ -68,7 +69,7 @@ def compile_reverse(func, wrt=0) -> Compiled:
     ops = primitives(fn, parsed.namespace, parsed.where)
     active = activity(fn, ops, set(names))
     _debug("activity", sorted(active))
-    grad_fn = reverse(fn, ops, active, names, parsed.where, single)
+    grad_fn = reverse(fn, ops, active, names, parsed.where, single, shapes(fn, ops))
     _debug("reverse", grad_fn)
     grad_fn = optimize(grad_fn)
     _debug("optimize", grad_fn)

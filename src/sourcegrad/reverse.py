@@ -40,18 +40,21 @@ def _name(id_, ctx=None):
     return gast.Name(id=id_, ctx=ctx or gast.Load(), annotation=None, type_comment=None)
 
 
-def reverse(fn: gast.FunctionDef, ops: list, active, wrt, where, single=True) -> gast.FunctionDef:
+def reverse(fn: gast.FunctionDef, ops: list, active, wrt, where, single=True,
+            shapes=None) -> gast.FunctionDef:
     """The reverse-mode derivative of the single-assignment function ``fn``.
 
     ``wrt`` lists parameter names; ``single`` returns one gradient rather
-    than a tuple of them.
+    than a tuple of them; ``shapes`` (a ``shapes.Shapes``) lets adjoints skip
+    ``unbroadcast`` where shapes provably match.
     """
-    return _Reverse(fn, ops, active, where).build(wrt, single)
+    return _Reverse(fn, ops, active, where, shapes).build(wrt, single)
 
 
 class _Reverse:
-    def __init__(self, fn, ops, active, where):
+    def __init__(self, fn, ops, active, where, shapes=None):
         self.fn, self.ops, self.active, self.where = fn, ops, active, where
+        self.same_shape = shapes.same if shapes is not None else None
         self.namer = Namer(identifiers(fn))
         self.adjoints = {}
         self.initialized = set()
@@ -99,7 +102,8 @@ class _Reverse:
             target = stmt.targets[0].id
             if self.adjoints.get(target) not in self.initialized:
                 continue
-            block = instantiate(op.template, target, op.bound, self.adjoint_of, self.namer)
+            block = instantiate(op.template, target, op.bound, self.adjoint_of, self.namer,
+                                self.same_shape)
             block = [self.settle(s) for s in block]
             if not block:
                 continue

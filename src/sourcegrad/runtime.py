@@ -15,7 +15,8 @@ __all__ = [
     "stop_gradient", "unbroadcast", "unreduce", "unindex", "unconcatenate",
     "unstack", "unvstack", "unsum", "unhstack", "untranspose", "zeros_like", "extremum_grad",
     "prod_grad", "var_grad", "uncumsum", "norm_grad", "sign_safe_div", "cast_grad",
-    "between", "below", "above", "either", "inner_left", "inner_right", "matmul_left", "matmul_right", "dot_left", "dot_right",
+    "between", "below", "above", "either", "inner_left", "inner_right", "matmul_left",
+    "matmul_right", "dot_left", "dot_right", "power_log",
 ]
 
 
@@ -355,3 +356,12 @@ def cast_grad(g, x, dtype):
         return zeros_like(x)
     like = x.dtype if isinstance(x, np.ndarray) and x.dtype.kind in "fc" else np.float64
     return np.asarray(g, dtype=like)
+
+
+def power_log(z, x):
+    """``z * log(x)`` for ``z = x ** y``, the derivative of ``z`` in ``y``: 0
+    where ``x`` is 0 (the limit for ``y > 0``), NaN for a negative ``x``."""
+    if np.all(np.asarray(x) > 0):
+        return z * np.log(x)
+    zero = np.asarray(x) == 0
+    return np.where(zero, 0.0, z * np.log(np.where(zero, 1.0, x)))

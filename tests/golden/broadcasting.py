@@ -14,7 +14,7 @@ def grad_broadcasting(X, b, s, bbroadcasting=1.0):
     # adjoint
     # grad of: return np.mean(z ** 2)
     bpower = np.broadcast_to(bbroadcasting / np.size(power), np.shape(power))
-    bz = unbroadcast(2 * z * bpower, z)
+    bz = 2 * z * bpower
     # grad of: z = (X - b) / s
     bsub = unbroadcast(bz / s, sub)
     bs = unbroadcast(-bz * z / s, s)

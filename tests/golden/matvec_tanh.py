@@ -3,7 +3,7 @@
 # Do not edit: it is regenerated whenever the source changes.
 
 import numpy as np
-from sourcegrad.runtime import matmul_left, unbroadcast
+from sourcegrad.runtime import matmul_left
 
 def grad_matvec_tanh(W, x, bmatvec_tanh=1.0):
     # primal
@@ -14,8 +14,8 @@ def grad_matvec_tanh(W, x, bmatvec_tanh=1.0):
     # adjoint
     # grad of: return np.sum(h * h)
     bmul = np.broadcast_to(bmatvec_tanh, np.shape(mul))
-    bh = unbroadcast(bmul * h, h)
-    bh = bh + unbroadcast(h * bmul, h)
+    bh = bmul * h
+    bh = bh + h * bmul
     # grad of: h = np.tanh(W @ x)
     bmatmul = bh * (1.0 - h * h)
     bW = matmul_left(bmatmul, W, x)

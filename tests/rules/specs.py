@@ -701,17 +701,9 @@ SPECS = [
          (apart(), between(-0.65, -0.5), between(0.35, 0.5))),
     Spec("clip_min_keyword", clip_min_keyword, one(*UNARY[1:]), apart()),
     Spec("clip_max_keyword", clip_max_keyword, one(*UNARY), apart()),
-    pytest.param(
-        Spec("clip_mixed", clip_mixed, (((3, 4), (4,), F), ((5,), F, const(None))),
-             (apart(), between(-0.65, -0.5), between(0.35, 0.5))),
-        marks=pytest.mark.skip(reason=(
-            "compiler: normalize turns x.clip(lo, max=hi) into np.clip(x, lo, max=hi), which "
-            "NumPy rejects (np.clip needs a_min and a_max together); the primal raises"))),
-    pytest.param(
-        Spec("clip_one_bound", clip_one_bound, one((5,), (3, 4)), apart()),
-        marks=pytest.mark.skip(reason=(
-            "compiler: normalize turns x.clip(0.1) into np.clip(x, 0.1), which NumPy rejects "
-            "(missing a_max; ndarray.clip's bounds default to None); the primal raises"))),
+    Spec("clip_mixed", clip_mixed, (((3, 4), (4,), F), ((5,), F, const(None))),
+         (apart(), between(-0.65, -0.5), between(0.35, 0.5))),
+    Spec("clip_one_bound", clip_one_bound, one((5,), (3, 4)), apart()),
     # Python operators and their NumPy functions
     Spec("add", add_, PAIRS + PAIRS32),
     Spec("sub", sub_, PAIRS),

@@ -10,7 +10,7 @@ import operator
 
 import numpy as np
 
-from ..runtime import matmul_left, matmul_right, unbroadcast, unindex
+from ..runtime import matmul_left, matmul_right, power_log, unbroadcast, unindex
 from .registry import d, reverse
 
 
@@ -74,7 +74,7 @@ def pow(z, x, y):
         d[x] = unbroadcast(2 * x * d[z], x)
     else:
         d[x] = unbroadcast(d[z] * y * x ** (y - 1), x)
-    d[y] = unbroadcast(d[z] * z * np.log(x), y)
+    d[y] = unbroadcast(d[z] * power_log(z, x), y)
 
 
 @reverse(operator.matmul, np.matmul)
