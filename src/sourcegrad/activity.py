@@ -24,16 +24,31 @@ from __future__ import annotations
 
 import gast
 
+from .primitives import assignments
 
-def activity(fn: gast.FunctionDef, ops: list, wrt) -> frozenset:
-    """The names that are both varied (by ``wrt``) and useful (to the output)."""
+
+def activity(fn: gast.FunctionDef, ops: dict, wrt) -> frozenset:
+    """The names that are both varied (by ``wrt``) and useful (to the output).
+
+    Loops carry values from one iteration to the next, so both sets grow to
+    a fixed point over the assignments in source order.
+    """
+    stmts = [(s.targets[0].id, ops[id(s)].inputs()) for s in assignments(fn.body)]
     varied = set(wrt)
-    for stmt, op in zip(fn.body, ops):
-        if op is not None and any(name in varied for name in op.inputs()):
-            varied.add(stmt.targets[0].id)
+    while True:
+        size = len(varied)
+        for target, inputs in stmts:
+            if any(name in varied for name in inputs):
+                varied.add(target)
+        if len(varied) == size:
+            break
     ret = fn.body[-1]
     useful = {ret.value.id} if isinstance(ret, gast.Return) else set()
-    for stmt, op in reversed(list(zip(fn.body, ops))):
-        if op is not None and stmt.targets[0].id in useful:
-            useful.update(op.inputs())
+    while True:
+        size = len(useful)
+        for target, inputs in reversed(stmts):
+            if target in useful:
+                useful.update(inputs)
+        if len(useful) == size:
+            break
     return frozenset(varied & useful)

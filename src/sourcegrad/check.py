@@ -7,12 +7,12 @@ meets a construct it does not know.
 
 >>> import gast
 >>> from sourcegrad.errors import Where
->>> tree = gast.parse("def f(x):\\n    for i in range(3):\\n        x = x * 2\\n    return x")
->>> check(tree.body[0], Where("model.py", "f", 0, ["def f(x):", "    for i in range(3):"]))
+>>> tree = gast.parse("def f(x):\\n    with open(x) as h:\\n        x = x * 2\\n    return x")
+>>> check(tree.body[0], Where("model.py", "f", 0, ["def f(x):", "    with open(x) as h:"]))
 Traceback (most recent call last):
 ...
-sourcegrad.errors.UnsupportedSyntaxError: model.py, line 2, in f: a 'for' loop is not supported yet
-    for i in range(3):
+sourcegrad.errors.UnsupportedSyntaxError: model.py, line 2, in f: a 'with' statement is not supported yet
+    with open(x) as h:
     ^^^^^^^^^^^^^^^^^^
 """
 
@@ -25,12 +25,7 @@ from .names import GENERATED
 
 #: Constructs rejected wherever they appear, with the words that name them.
 UNSUPPORTED = {
-    gast.For: "a 'for' loop",
     gast.AsyncFor: "an 'async for' loop",
-    gast.While: "a 'while' loop",
-    gast.If: "an 'if' statement",
-    gast.IfExp: "a conditional expression ('a if c else b')",
-    gast.BoolOp: "'and' / 'or'",
     gast.Try: "a 'try' statement",
     gast.With: "a 'with' statement",
     gast.AsyncWith: "an 'async with' statement",
@@ -56,8 +51,6 @@ UNSUPPORTED = {
     gast.ImportFrom: "an import inside the function",
     gast.Raise: "a 'raise' statement",
     gast.Match: "a 'match' statement",
-    gast.Break: "'break'",
-    gast.Continue: "'continue'",
 }
 
 
@@ -103,6 +96,16 @@ def _check_node(child, where: Where) -> None:
             "a chained comparison is not supported; compare twice and combine the "
             "results with &, as in (a < b) & (b < c)",
         )
+    if isinstance(child, (gast.For, gast.While)) and child.orelse:
+        raise where.error(
+            UnsupportedSyntaxError, child.orelse[0],
+            "the 'else' clause of a loop is not supported; use a flag set before 'break'",
+        )
+    if isinstance(child, gast.For) and not all(
+            isinstance(n, (gast.Name, gast.Tuple, gast.List, gast.Store))
+            for n in gast.walk(child.target)):
+        raise where.error(UnsupportedSyntaxError, child.target,
+                          "a loop target must be a name or a tuple of names")
     if isinstance(child, (gast.Assign, gast.AugAssign, gast.AnnAssign)):
         targets = child.targets if isinstance(child, gast.Assign) else [child.target]
         for target in targets:
@@ -120,14 +123,23 @@ def _check_node(child, where: Where) -> None:
 
 def _check_returns(node: gast.FunctionDef, where: Where) -> None:
     returns = [n for n in gast.walk(node) if isinstance(n, gast.Return)]
-    last = node.body[-1] if node.body else None
     for ret in returns:
-        if ret is not last:
-            raise where.error(
-                UnsupportedSyntaxError, ret,
-                "a 'return' before the end of the function is not supported yet",
-            )
         if ret.value is None:
             raise where.error(UnsupportedSyntaxError, ret, "the function returns nothing")
     if not returns:
         raise where.error(UnsupportedSyntaxError, node, "the function has no 'return' statement")
+    if not _always_returns(node.body):
+        last = node.body[-1]
+        raise where.error(
+            UnsupportedSyntaxError, last,
+            "the function can end without a 'return' here; return a value on every path",
+        )
+
+
+def _always_returns(body) -> bool:
+    last = body[-1] if body else None
+    if isinstance(last, gast.Return):
+        return True
+    if isinstance(last, gast.If):
+        return _always_returns(last.body) and _always_returns(last.orelse)
+    return False

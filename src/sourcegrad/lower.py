@@ -191,8 +191,9 @@ class _Lowering:
         index = counter or self.namer.fresh("i")
         items, lengths = [], []
         self.items(loop.target, loop.iter, index, items, lengths, counter)
-        for item in items:
+        for item in items:  # located at the loop's header, 'for x in xs'
             gast.copy_location(item, loop)
+            item.end_lineno, item.end_col_offset = loop.iter.end_lineno, loop.iter.end_col_offset
         length = lengths[0] if len(lengths) == 1 else gast.Call(
             func=_name("min"), args=lengths, keywords=[])
         loop.target = _name(index, True)

@@ -15,6 +15,12 @@ Invariant established: every statement of the body is one of
 ``name = atom.attr``                  an attribute read (``x.dtype``)
 ``name = (atom, ...)``                a tuple or list literal
 ``expr`` / ``assert ...``             a side effect, kept as written
+``if test: ... else: ...``            ``test`` an atom or ``not atom``
+``for name in range(atom, ...): ...`` (loops iterate over ranges after the
+                                      lower stage)
+``while test: ...``                   the test's statements repeated at the
+                                      end of the body, into the same name
+``break``                             last in its branch (lower stage)
 ``return name``                       once, as the last statement
 ====================================  ======================================
 
@@ -22,8 +28,10 @@ where an atom is a name, a constant, or a reference to a module attribute
 (``np.pi``).  Method calls and attributes of arrays become NumPy calls,
 augmented assignments are expanded (and refused where the in-place update
 would show through another name that is read later: a copy or a view) and
-tuple unpacking is split, every part evaluated before any name is bound.  Each new
-statement keeps the line of the statement it came from.
+tuple unpacking is split, every part evaluated before any name is bound.
+``a and b``, ``a or b`` and ``a if c else b`` become ``if`` statements, so
+only the operands Python would evaluate are evaluated.  Each new statement
+keeps the line of the statement it came from.
 
 >>> import numpy as np
 >>> from sourcegrad.parse import parse
@@ -121,6 +129,13 @@ def _names_in(targets) -> set:
     return {n.id for t in targets for n in gast.walk(t) if isinstance(n, gast.Name)}
 
 
+def _tested(test):
+    """The name a branch test reads (``c`` in ``c`` and ``not c``), or ``None``."""
+    if isinstance(test, gast.UnaryOp) and isinstance(test.op, gast.Not):
+        test = test.operand
+    return test.id if isinstance(test, gast.Name) else None
+
+
 def _assigned(node) -> set:
     out = {a.id for a in node.args.args + node.args.posonlyargs + node.args.kwonlyargs}
     for sub in gast.walk(node):
@@ -184,10 +199,7 @@ class _Normalizer:
         self.read_later = set()
 
     def run(self) -> gast.FunctionDef:
-        for i, stmt in enumerate(self.node.body):
-            self.origin = stmt
-            self.read_later = _loads(self.node.body[i + 1:])
-            self.statement(stmt)
+        self.body = self.block(self.node.body, set())
         out = gast.FunctionDef(
             name=self.node.name, args=self.node.args, body=self.body, decorator_list=[],
             returns=None, type_comment=None, type_params=[],
@@ -196,6 +208,98 @@ class _Normalizer:
 
     def error(self, node, message):
         return self.where.error(UnsupportedSyntaxError, node, message)
+
+    def block(self, stmts, later: set) -> list:
+        """The normal form of the statements ``stmts``; ``later`` holds the
+        names read after them (in the rest of the function or the next
+        iteration of a loop around them)."""
+        saved, self.body = self.body, []
+        for i, stmt in enumerate(stmts):
+            self.origin = stmt
+            self.read_later = _loads(stmts[i + 1:]) | later
+            self.statement(stmt)
+        out, self.body = self.body, saved
+        return out
+
+    def nested(self, emit_into) -> list:
+        """The statements that ``emit_into()`` emits, collected apart."""
+        saved, self.body = self.body, []
+        emit_into()
+        out, self.body = self.body, saved
+        return out
+
+    # control flow ----------------------------------------------------------
+
+    def branch(self, stmt) -> None:
+        test = self.test(stmt.test)
+        later = self.read_later
+        body = self.block(stmt.body, later) or [gast.Pass()]
+        orelse = self.block(stmt.orelse, later)
+        self.origin = stmt
+        self.emit(gast.If(test=test, body=body, orelse=orelse))
+
+    def loop(self, stmt) -> None:
+        iterate = gast.Call(func=_name("range"), args=[self.atom(a) for a in stmt.iter.args],
+                            keywords=[])
+        later = self.read_later | _loads([stmt])
+        body = self.block(stmt.body, later) or [gast.Pass()]
+        self.origin = stmt
+        self.emit(gast.For(target=_name(stmt.target.id, gast.Store()), iter=iterate, body=body,
+                           orelse=[], type_comment=None))
+
+    def repeat(self, stmt) -> None:
+        """``while test``: the test is computed before the loop and again, into
+        the same name, at the end of the body."""
+        test = self.test(stmt.test)
+        later = self.read_later | _loads([stmt])
+        body = self.block(stmt.body, later)
+        name = _tested(test)
+        if name is not None and _tested(stmt.test) != name:
+            self.origin = stmt
+            body += self.nested(lambda: self.test(stmt.test, into=name))
+        self.origin = stmt
+        self.emit(gast.While(test=test, body=body or [gast.Pass()], orelse=[]))
+
+    def test(self, e, into=None):
+        """``e`` as a branch test: an atom or ``not atom``, computed by the
+        statements emitted before it (into the name ``into`` if given)."""
+        if isinstance(e, gast.UnaryOp) and isinstance(e.op, gast.Not):
+            inner = self.test(e.operand, into)
+            if isinstance(inner, gast.UnaryOp):
+                return inner.operand
+            return gast.UnaryOp(op=gast.Not(), operand=inner)
+        if isinstance(e, gast.BoolOp):
+            return self.boolean(e, into)
+        if isinstance(e, (gast.Name, gast.Constant)) and into is None:
+            return e
+        value = self.rhs(e)
+        if isinstance(value, (gast.Name, gast.Constant)) and into is None:
+            return value
+        name = into or self.namer.fresh(self.hint(value))
+        self.assign(name, value)
+        return _name(name)
+
+    def boolean(self, e, into=None) -> gast.Name:
+        """``a and b`` / ``a or b`` into a name, evaluating ``b`` only when
+        Python would."""
+        name = into or self.namer.fresh("cond")
+        first, *rest = e.values
+        self.assign(name, self.rhs(first))
+        for value in rest:
+            inner = self.nested(lambda: self.assign(name, self.rhs(value)))
+            test = _name(name) if isinstance(e.op, gast.And) else gast.UnaryOp(
+                op=gast.Not(), operand=_name(name))
+            self.emit(gast.If(test=test, body=inner, orelse=[]))
+        return _name(name)
+
+    def choice(self, e, into=None) -> gast.Name:
+        """``a if c else b`` into a name, evaluating only the branch taken."""
+        name = into or self.namer.fresh("choice")
+        test = self.test(e.test)
+        body = self.nested(lambda: self.assign(name, self.rhs(e.body)))
+        orelse = self.nested(lambda: self.assign(name, self.rhs(e.orelse)))
+        self.emit(gast.If(test=test, body=body, orelse=orelse))
+        return _name(name)
 
     # statements --------------------------------------------------------
 
@@ -226,8 +330,14 @@ class _Normalizer:
             self.ret(stmt.value)
         elif isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Constant):
             pass  # a docstring or a bare constant
-        elif isinstance(stmt, (gast.Expr, gast.Assert)):
+        elif isinstance(stmt, (gast.Expr, gast.Assert, gast.Break)):
             self.emit(stmt)
+        elif isinstance(stmt, gast.If):
+            self.branch(stmt)
+        elif isinstance(stmt, gast.For):
+            self.loop(stmt)
+        elif isinstance(stmt, gast.While):
+            self.repeat(stmt)
         elif not isinstance(stmt, gast.Pass):
             raise self.error(stmt, f"the statement {type(stmt).__name__} is not supported")
 
@@ -258,7 +368,11 @@ class _Normalizer:
             self.bind(target, value)
 
     def bind(self, target, value) -> None:
-        if isinstance(target, gast.Name):
+        if isinstance(target, gast.Name) and isinstance(value, gast.IfExp):
+            self.choice(value, into=target.id)
+        elif isinstance(target, gast.Name) and isinstance(value, gast.BoolOp):
+            self.boolean(value, into=target.id)
+        elif isinstance(target, gast.Name):
             self.assign(target.id, self.rhs(value))
         elif isinstance(target, (gast.Tuple, gast.List)):
             self.unpack(target, value)
@@ -373,6 +487,10 @@ class _Normalizer:
                                 comparators=[self.atom(e.comparators[0])])
         if isinstance(e, gast.Call):
             return self.call(e)
+        if isinstance(e, gast.IfExp):
+            return self.choice(e)
+        if isinstance(e, gast.BoolOp):
+            return self.boolean(e)
         if isinstance(e, gast.Attribute):
             return self.attribute(e)
         if isinstance(e, gast.Subscript):

@@ -44,52 +44,119 @@ def _loads(node) -> set:
 
 
 def eliminate_dead_code(fn: gast.FunctionDef) -> bool:
-    """Remove assignments whose target nobody reads; report a change."""
-    live = set()
-    kept = []
-    for stmt in reversed(fn.body):
-        if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 and isinstance(
-                stmt.targets[0], gast.Name):
-            if stmt.targets[0].id not in live:
-                continue
-            live.discard(stmt.targets[0].id)
-        live |= _loads(stmt)
-        kept.append(stmt)
-    kept.reverse()
-    changed = len(kept) != len(fn.body)
-    fn.body[:] = kept
+    """Remove assignments whose target nobody reads, and branches and ``for``
+    loops left empty; report a change."""
+    body, _ = _live(fn.body, set())
+    changed = _size(body) != _size(fn.body)
+    fn.body[:] = body
     return changed
 
 
+def _size(body) -> int:
+    return sum(1 for s in body for _ in gast.walk(s))
+
+
+def _pure(value) -> bool:
+    """Whether evaluating ``value`` has no effect but its result (no call
+    of a method, such as ``tape.pop()``)."""
+    return not any(isinstance(n, gast.Call) and isinstance(n.func, gast.Attribute)
+                   and isinstance(n.func.value, gast.Name) and n.func.attr in ("pop", "append")
+                   for n in gast.walk(value))
+
+
+def _live(body, live: set):
+    """``body`` without dead code, given the names ``live`` after it; and the
+    names live before it."""
+    kept = []
+    for stmt in reversed(body):
+        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
+            name = stmt.targets[0].id
+            if name not in live and _pure(stmt.value):
+                continue
+            live = (live - {name}) | _loads(stmt.value)
+        elif isinstance(stmt, gast.If):
+            stmt, live = _live_branch(stmt, live)
+            if stmt is None:
+                continue
+        elif isinstance(stmt, (gast.For, gast.While)):
+            stmt, live = _live_loop(stmt, live)
+            if stmt is None:
+                continue
+        else:
+            live = live | _loads(stmt)
+        kept.append(stmt)
+    kept.reverse()
+    return kept, live
+
+
+def _live_branch(stmt, live):
+    body, live_body = _live(stmt.body, live)
+    orelse, live_else = _live(stmt.orelse, live)
+    if not _code(body) and not _code(orelse):
+        return None, live
+    stmt.body, stmt.orelse = body or [gast.Pass()], orelse
+    return stmt, live_body | live_else | _loads(stmt.test)
+
+
+def _live_loop(stmt, live):
+    """A loop's body sees what is live after the loop and, for the next turn,
+    what is live at its start: iterate to a fixed point."""
+    header = _loads(stmt.iter) if isinstance(stmt, gast.For) else _loads(stmt.test)
+    target = {stmt.target.id} if isinstance(stmt, gast.For) else set()
+    inside = set(live) | header
+    while True:
+        _, start = _live(copy.deepcopy(stmt.body), inside)
+        grown = inside | start
+        if grown == inside:
+            break
+        inside = grown
+    body, start = _live(stmt.body, inside)
+    if isinstance(stmt, gast.For) and not _code(body):
+        return None, live
+    stmt.body = body or [gast.Pass()]
+    return stmt, (live | start | header) - (target - live)
+
+
+def _code(body) -> bool:
+    return any(not isinstance(s, gast.Pass) and not is_comment(s) for s in body)
+
+
 def drop_orphan_comments(fn: gast.FunctionDef) -> bool:
-    """Remove comment lines that head no code; report a change.
+    """Remove comment lines that head no code, in every block; report a change.
 
     A ``# grad of:`` line heads the statements up to the next comment; a
     section line (``# primal``, ``# adjoint``) heads everything up to the
     next section line.
     """
-    body = fn.body
+    body = _drop_orphans(fn.body)
+    changed = _size(body) != _size(fn.body)
+    fn.body[:] = body
+    return changed
+
+
+def _drop_orphans(body) -> list:
     kept = []
     for i, stmt in enumerate(body):
-        if is_comment(stmt):
-            rest = body[i + 1:]
-            level = _level(stmt)
-            heads = False
-            for nxt in rest:
-                if isinstance(nxt, gast.Return):
-                    break
-                if is_comment(nxt):
-                    if _level(nxt) <= level:
-                        break
-                    continue
-                heads = True
-                break
-            if not heads:
-                continue
+        if is_comment(stmt) and not _heads(stmt, body[i + 1:]):
+            continue
+        if isinstance(stmt, (gast.If, gast.For, gast.While)):
+            stmt.body = _drop_orphans(stmt.body) or [gast.Pass()]
+            stmt.orelse = _drop_orphans(stmt.orelse)
         kept.append(stmt)
-    changed = len(kept) != len(body)
-    fn.body[:] = kept
-    return changed
+    return kept
+
+
+def _heads(stmt, rest) -> bool:
+    level = _level(stmt)
+    for nxt in rest:
+        if isinstance(nxt, gast.Return):
+            return False
+        if is_comment(nxt):
+            if _level(nxt) <= level:
+                return False
+            continue
+        return True
+    return False
 
 
 def _level(stmt) -> int:

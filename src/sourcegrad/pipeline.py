@@ -8,6 +8,7 @@ the tree after those stages on standard error.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import sys
@@ -20,6 +21,7 @@ from .activity import activity
 from .check import check
 from .emit import emit, to_source
 from .names import MODULES, RESERVED, Namer, identifiers
+from .lower import lower
 from .normalize import normalize
 from .optimize import optimize
 from .parse import parse
@@ -31,7 +33,7 @@ from . import runtime
 
 #: The stages of reverse mode, in order.
 REVERSE_STAGES = (
-    "parse", "check", "normalize", "single_assignment", "activity", "shapes", "reverse",
+    "parse", "check", "lower", "normalize", "single_assignment", "activity", "shapes", "reverse",
     "optimize", "emit", "load",
 )
 
@@ -62,7 +64,9 @@ def compile_reverse(func, wrt=0) -> Compiled:
     check(parsed.node, parsed.where)
     return_node = parsed.node.body[-1]
     names, single = wrt_names(parsed.node, wrt, parsed.where)
-    fn = normalize(parsed)
+    lowered = dataclasses.replace(parsed, node=lower(parsed.node))
+    _debug("lower", lowered.node)
+    fn = normalize(lowered)
     _debug("normalize", fn)
     fn = single_assignment(fn)
     _debug("single_assignment", fn)

@@ -1,8 +1,9 @@
 """Which primitive each normal-form statement applies, and to what.
 
-An analysis: ``primitives(fn, namespace, where)`` returns, for each statement
-of the body, an ``Op`` (the rule template and the argument expressions bound
-to its parameters), or ``None`` for a statement that is not an assignment.
+An analysis: ``primitives(fn, namespace, where)`` returns, for each
+assignment of the body (in branches and loops too), keyed by ``id`` of the
+statement, an ``Op``: the rule template and the argument expressions bound
+to its parameters.
 Activity analysis and the reverse pass both read it, so a statement is
 matched to its rule once.  A call to a function with no rule is an ``Op``
 that carries the ``NoRuleError``; the reverse pass raises it only if the
@@ -58,10 +59,21 @@ class Op:
 ZERO = Op()
 
 
-def primitives(fn: gast.FunctionDef, namespace, where) -> list:
-    """One ``Op`` (or ``None``) per statement of ``fn.body``."""
-    return [_match(stmt, namespace, where) if isinstance(stmt, gast.Assign) else None
-            for stmt in fn.body]
+def primitives(fn: gast.FunctionDef, namespace, where) -> dict:
+    """``{id(statement): Op}`` for every assignment of ``fn``."""
+    return {id(stmt): _match(stmt, namespace, where) for stmt in assignments(fn.body)}
+
+
+def assignments(body: list) -> list:
+    """The assignments of ``body``, in branches and loops too, in source order."""
+    out = []
+    for stmt in body:
+        if isinstance(stmt, gast.Assign):
+            out.append(stmt)
+        for field in ("body", "orelse"):
+            if isinstance(stmt, (gast.If, gast.For, gast.While)):
+                out.extend(assignments(getattr(stmt, field)))
+    return out
 
 
 def lookup_spelled(parts, namespace):

@@ -1,14 +1,17 @@
 """Stage 5, reverse: the primal sweep, then the adjoint sweep.
 
 Invariant established: the result is a function ``grad_<name>(<params>,
-b<out>=1.0)`` that runs the primal statements unchanged, then, in reverse
+b<out>=1.0)`` that runs the primal statements (saving on a tape the values
+that loops and branches overwrite and the adjoint reads), then, in reverse
 order, the inlined reverse rule of every statement whose target is active,
-and returns the output and the adjoints of the ``wrt`` parameters.  Each
-adjoint block is preceded by a ``# grad of:`` comment naming its source line.
-The first contribution to an adjoint assigns it; later ones add to it, so no
-adjoint is ever initialised to zero and none is updated in place.
-A call with no derivative rule raises its ``NoRuleError`` here, and only
-if its result is active.
+and returns the output and the adjoints of the ``wrt`` parameters.  Branches
+are replayed with the same test; loops run backwards (``reversed(range(...))``
+or as many times as they ran).  Each adjoint block is preceded by a
+``# grad of:`` comment quoting its source.  The first contribution to an
+adjoint assigns it and later ones add to it; an adjoint is set to zero only
+where control flow joins paths that disagree on whether it is set.
+A call with no derivative rule raises its ``NoRuleError`` here, and only if
+its result is active.
 
 >>> import gast
 >>> from sourcegrad.emit import to_source
@@ -29,20 +32,30 @@ def grad_f(x, y, bz=1.0):
 
 from __future__ import annotations
 
+import copy
+from typing import NamedTuple
+
 import gast
 
 from .emit import comment, to_source
 from .inline import instantiate
 from .names import Namer, identifiers
+from .primitives import assignments
+from .ssa import mutable_names
+from .tape import bindings, instrument, needs_counter, pop
 
 
 def _name(id_, ctx=None):
     return gast.Name(id=id_, ctx=ctx or gast.Load(), annotation=None, type_comment=None)
 
 
-def reverse(fn: gast.FunctionDef, ops: list, active, wrt, where, single=True,
+def _call(func: str, *args):
+    return gast.Call(func=_name(func), args=list(args), keywords=[])
+
+
+def reverse(fn: gast.FunctionDef, ops: dict, active, wrt, where, single=True,
             shapes=None) -> gast.FunctionDef:
-    """The reverse-mode derivative of the single-assignment function ``fn``.
+    """The reverse-mode derivative of the normal-form function ``fn``.
 
     ``wrt`` lists parameter names; ``single`` returns one gradient rather
     than a tuple of them; ``shapes`` (a ``shapes.Shapes``) lets adjoints skip
@@ -57,78 +70,272 @@ class _Reverse:
         self.same_shape = shapes.same if shapes is not None else None
         self.namer = Namer(identifiers(fn))
         self.adjoints = {}
-        self.initialized = set()
+        self.primal_of = {}
+        self.mutable = mutable_names(fn)
+        self.bound = bindings(fn)
+        self.tape = self.namer.fresh("tape")
+        self.pops = {}  # id(pop statement) -> id(the assignment it undoes)
+        self.counted = set()  # ids of the loops whose adjoint uses their trip count
+        self.saved = set()  # primal names the adjoint sweep reads
+        self.site_names = {id(s): s.targets[0].id for s in assignments(fn.body)}
+        self.counters = {id(loop): self.namer.fresh("trips") for loop in _loops(fn.body)
+                         if needs_counter(loop)}
+        self.nested = _nested_loops(fn.body)
 
     def adjoint_of(self, name):
         if name not in self.active:
             return None
         if name not in self.adjoints:
             self.adjoints[name] = self.namer.fresh("b" + name)
+            self.primal_of[self.adjoints[name]] = name
         return self.adjoints[name]
 
     def build(self, wrt, single) -> gast.FunctionDef:
         fn = self.fn
         output = fn.body[-1].value.id
         seed = self.namer.fresh("b" + output)
+        init = frozenset()
         if output in self.active:
             self.adjoints[output] = seed
-            self.initialized.add(seed)
+            self.primal_of[seed] = output
+            init = frozenset({seed})
         self.require_rules()
-        sweep = self.sweep()
-        grads = [_name(self.adjoints[w]) if self.adjoints.get(w) in self.initialized
-                 else gast.Call(func=_name("zeros_like"), args=[_name(w)], keywords=[])
-                 for w in wrt]
+        sweep, after = self.sweep(fn.body[:-1], State(init, frozenset()))
+        sites = set(self.pops.values())
+        primal = self.primal(fn.body[:-1], sites)
+        result = output
+        if any(self.site_names[s] == output for s in sites):
+            result = self.namer.fresh(output + "_value")
+            primal.append(gast.Assign(targets=[_name(result, gast.Store())],
+                                      value=_name(output), type_comment=None))
+        grads = [_name(self.adjoints[w]) if self.adjoints.get(w) in after.init else _call(
+            "zeros_like", _name(w)) for w in wrt]
         grad = grads[0] if single else gast.Tuple(elts=grads, ctx=gast.Load())
-        ret = gast.Return(value=gast.Tuple(elts=[_name(output), grad], ctx=gast.Load()))
-        body = [comment("primal")] + fn.body[:-1] + ([comment("adjoint")] + sweep if sweep else [])
-        args = _with_seed(fn.args, seed)
-        out = gast.FunctionDef(name="grad_" + fn.name, args=args, body=body + [ret],
-                               decorator_list=[], returns=None, type_comment=None,
-                               type_params=[])
+        ret = gast.Return(value=gast.Tuple(elts=[_name(result), grad], ctx=gast.Load()))
+        body = [comment("primal")] + primal + ([comment("adjoint")] + sweep if sweep else [])
+        out = gast.FunctionDef(name="grad_" + fn.name, args=_with_seed(fn.args, seed),
+                               body=body + [ret], decorator_list=[], returns=None,
+                               type_comment=None, type_params=[])
         return gast.copy_location(out, fn)
 
     def require_rules(self) -> None:
         """Raise the error of the first active call that has no usable rule."""
-        for stmt, op in zip(self.fn.body, self.ops):
-            if op is not None and op.missing is not None and stmt.targets[0].id in self.active:
+        for stmt in assignments(self.fn.body):
+            op = self.ops[id(stmt)]
+            if op.missing is not None and stmt.targets[0].id in self.active:
                 raise op.missing
 
-    def sweep(self) -> list:
+    def sweep(self, body, init):
+        """The adjoint sweep, restoring from the tape the values it reads.
+
+        A first pass, restoring nothing, finds which primal names the adjoint
+        code reads; the second restores those (and only those) where an
+        assignment in a loop or a branch overwrote them.
+        """
+        names, state = set(self.namer.taken), (dict(self.adjoints), dict(self.primal_of))
+        draft, _ = self.block(body, init)
+        self.saved = {n.id for n in gast.walk(gast.Module(body=draft, type_ignores=[]))
+                      if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)
+                      } & identifiers(self.fn)
+        self.namer.taken, (self.adjoints, self.primal_of) = names, state
+        self.pops, self.counted = {}, set()
+        return self.block(body, init)
+
+    # the primal sweep ------------------------------------------------------
+
+    def primal(self, body, sites) -> list:
+        """The primal statements with the tape and the loop counters."""
+        counters = {k: v for k, v in self.counters.items() if k in self.counted}
+        code = instrument(body, sites, counters, self.tape)
+        if not sites and not (self.counted & self.nested):
+            return code
+        unbound = sorted({self.bound.maybe_unbound[s] for s in sites
+                          if s in self.bound.maybe_unbound})
+        start = [gast.Assign(targets=[_name(self.tape, gast.Store())],
+                             value=gast.List(elts=[], ctx=gast.Load()), type_comment=None)]
+        start += [gast.Assign(targets=[_name(n, gast.Store())],
+                              value=gast.Constant(value=None, kind=None), type_comment=None)
+                  for n in unbound]
+        return start + code
+
+    # the adjoint sweep -----------------------------------------------------
+
+    def block(self, stmts, state, heading=None):
+        """The adjoint of ``stmts`` from ``state``; return the code and the state
+        after it.  ``heading`` is the source span the enclosing comment quotes."""
         out = []
-        last_line = None
-        for stmt, op in reversed(list(zip(self.fn.body, self.ops))):
-            if op is None or op.template is None:
-                continue
-            target = stmt.targets[0].id
-            if self.adjoints.get(target) not in self.initialized:
-                continue
+        last = heading
+        for stmt in reversed(stmts):
+            span = _span(stmt)
+            code, state = self.statement(stmt, state, span if span != last else heading)
+            if any(id(s) not in self.pops for s in code):
+                if span != last:
+                    out.append(comment("grad of: " + self.source_text(stmt)))
+                    last = span
+            out.extend(code)
+        return out, state
+
+    def statement(self, stmt, state, heading):
+        if isinstance(stmt, gast.Assign):
+            return self.assignment(stmt, state)
+        if isinstance(stmt, gast.If):
+            return self.branch(stmt, state, heading)
+        if isinstance(stmt, (gast.For, gast.While)):
+            return self.loop(stmt, state, heading)
+        return [], state
+
+    def assignment(self, stmt, state):
+        target = stmt.targets[0].id
+        op = self.ops[id(stmt)]
+        adjoint = self.adjoints.get(target)
+        code = []
+        if op.template is not None and adjoint in state.init:
             block = instantiate(op.template, target, op.bound, self.adjoint_of, self.namer,
                                 self.same_shape)
-            block = [self.settle(s) for s in block]
-            if not block:
-                continue
-            line = _span(stmt)
-            if line != last_line:
-                out.append(comment("grad of: " + self.source_text(stmt)))
-                last_line = line
-            out.extend(block)
-        return out
+            code, state = self.settle(block, state)
+        if target in self.mutable:  # the value before this assignment gets none of it
+            state = State(state.init - {adjoint}, state.owned - {adjoint})
+        if id(stmt) not in self.bound.first and target in self.saved:
+            restore = gast.copy_location(pop(self.tape, target), stmt)
+            self.pops[id(restore)] = id(stmt)
+            code.append(restore)
+        return code, state
 
-    def settle(self, stmt):
-        """``bx += e`` becomes ``bx = e`` the first time, ``bx = bx + e`` later."""
-        if not isinstance(stmt, gast.AugAssign):
-            return stmt
-        name = stmt.target.id
-        value = stmt.value
-        if name in self.initialized:
-            value = gast.BinOp(left=_name(name), op=gast.Add(), right=value)
-        self.initialized.add(name)
-        return gast.Assign(targets=[_name(name, gast.Store())], value=value, type_comment=None)
+    def settle(self, block, state):
+        """``bx += e`` becomes ``bx = e`` the first time and ``bx = bx + e``
+        later; an index's adjoint adds into ``bx`` in place when ``bx`` is an
+        array of the sweep's own that nothing else has read."""
+        out = []
+        init, owned = state
+        for stmt in block:
+            value = stmt.value
+            owned = owned - (_loads(value) & set(self.primal_of))
+            if not isinstance(stmt, gast.AugAssign):
+                out.append(stmt)
+                continue
+            name = stmt.target.id
+            if name in owned and _call_to(value, "unindex"):
+                grad, _, index = value.args
+                out.append(gast.Expr(value=_call("add_at", _name(name), index, grad)))
+                continue
+            if name in init:
+                value, fresh = gast.BinOp(left=_name(name), op=gast.Add(), right=value), True
+            else:
+                fresh = _call_to(value, "unindex")
+            init, owned = init | {name}, (owned | {name}) if fresh else owned - {name}
+            out.append(gast.Assign(targets=[_name(name, gast.Store())], value=value,
+                                   type_comment=None))
+        return out, State(init, owned)
+
+    def zeros(self, names, bound=frozenset()) -> list:
+        """``bx = zeros_like(x)`` for each adjoint in ``names``; shaped like the
+        adjoint itself where it is in ``bound`` (it held a value already)."""
+        return [gast.Assign(targets=[_name(b, gast.Store())],
+                            value=_call("zeros_like", _name(b if b in bound else self.primal_of[b])),
+                            type_comment=None) for b in sorted(names)]
+
+    def branch(self, stmt, state, heading):
+        body, after_body = self.block(stmt.body, state, heading)
+        orelse, after_else = self.block(stmt.orelse, state, heading)
+        init = after_body.init | after_else.init
+        body += self.zeros(init - after_body.init, state.init)
+        orelse += self.zeros(init - after_else.init, state.init)
+        owned = ((after_body.owned | (init - after_body.init))
+                 & (after_else.owned | (init - after_else.init)))
+        after = State(init, owned)
+        if not body and not orelse:
+            return [], after
+        return [gast.If(test=copy.deepcopy(stmt.test), body=body or [gast.Pass()],
+                        orelse=orelse)], after
+
+    def loop(self, stmt, state, heading):
+        """The loop run backwards.  Adjoints set inside that were not set before
+        start at zero; adjoints the body consumes are zeroed for the next turn."""
+        start, before = state, frozenset()
+        while True:
+            body, end = self.block(stmt.body, start, heading)
+            missing = end.init - start.init
+            lost = start.owned - end.owned - (start.init - end.init)
+            if not missing and not lost:
+                break
+            before |= missing
+            start = State(start.init | missing, (start.owned | missing) - lost)
+        body += self.zeros(start.init - end.init, start.init)
+        code = self.zeros(before)
+        if not body:
+            return code, start
+        counter = self.counters.get(id(stmt))
+        if counter is not None:
+            self.counted.add(id(stmt))
+            if id(stmt) in self.nested:
+                code.append(pop(self.tape, counter))
+        code.append(gast.For(target=self.loop_target(stmt), iter=self.backwards(stmt),
+                             body=body, orelse=[], type_comment=None))
+        return code, start
+
+    def loop_target(self, stmt):
+        if isinstance(stmt, gast.For):
+            return copy.deepcopy(stmt.target)
+        return _name(self.namer.fresh("_"), gast.Store())
+
+    def backwards(self, stmt):
+        """What the adjoint loop iterates over."""
+        counter = self.counters.get(id(stmt))
+        if isinstance(stmt, gast.While):
+            return _call("range", _name(counter))
+        iterate = copy.deepcopy(stmt.iter)
+        if counter is not None:
+            iterate = gast.Subscript(value=iterate, slice=gast.Slice(
+                lower=None, upper=_name(counter), step=None), ctx=gast.Load())
+        return _call("reversed", iterate)
 
     def source_text(self, stmt) -> str:
         """The user's statement that ``stmt`` came from, on one line."""
+        if isinstance(stmt, (gast.If, gast.For, gast.While)) and self.where is not None:
+            line = getattr(stmt, "lineno", None)
+            text = self.where.line_text(line).strip() if line else ""
+            return text or to_source(stmt).splitlines()[0]
         text = self.where.segment(stmt) if self.where else ""
         return text or to_source(stmt)
+
+
+class State(NamedTuple):
+    """What the adjoint sweep knows at a point: the adjoints that hold a value,
+    and those holding an array of its own that nothing else refers to."""
+
+    init: frozenset
+    owned: frozenset
+
+
+def _loads(node) -> set:
+    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name)
+            and isinstance(n.ctx, gast.Load)}
+
+
+def _call_to(node, name: str) -> bool:
+    return isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and node.func.id == name
+
+
+def _loops(body) -> list:
+    out = []
+    for stmt in body:
+        if isinstance(stmt, (gast.For, gast.While)):
+            out.append(stmt)
+        if isinstance(stmt, (gast.If, gast.For, gast.While)):
+            out.extend(_loops(stmt.body) + _loops(stmt.orelse))
+    return out
+
+
+def _nested_loops(body, inside=False) -> set:
+    """Ids of the loops that run inside another loop."""
+    out = set()
+    for stmt in body:
+        is_loop = isinstance(stmt, (gast.For, gast.While))
+        if is_loop and inside:
+            out.add(id(stmt))
+        if isinstance(stmt, (gast.If, gast.For, gast.While)):
+            out |= _nested_loops(stmt.body + stmt.orelse, inside or is_loop)
+    return out
 
 
 def _span(stmt):

@@ -16,7 +16,7 @@ __all__ = [
     "unstack", "unvstack", "unsum", "unhstack", "untranspose", "zeros_like", "extremum_grad",
     "prod_grad", "var_grad", "uncumsum", "norm_grad", "sign_safe_div", "cast_grad",
     "between", "below", "above", "either", "inner_left", "inner_right", "matmul_left",
-    "matmul_right", "dot_left", "dot_right", "power_log",
+    "matmul_right", "dot_left", "dot_right", "power_log", "add_at",
 ]
 
 
@@ -365,3 +365,12 @@ def power_log(z, x):
         return z * np.log(x)
     zero = np.asarray(x) == 0
     return np.where(zero, 0.0, z * np.log(np.where(zero, 1.0, x)))
+
+
+def add_at(out, index, g):
+    """``out[index] += g`` in place, adding repeated integer indices each time."""
+    parts = index if isinstance(index, tuple) else (index,)
+    if all(_basic(p) for p in parts):
+        out[index] += g
+    else:
+        np.add.at(out, index, g)

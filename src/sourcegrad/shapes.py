@@ -33,6 +33,7 @@ import gast
 import numpy as np
 
 from . import rules
+from .ssa import mutable_names
 
 _SCALAR = "<scalar>"
 _ELEMENTWISE_BINARY = {rules.REVERSE.get(f) for f in (
@@ -73,11 +74,16 @@ class Shapes:
         return isinstance(node, gast.Name) and self.same(node.id, _SCALAR)
 
 
-def shapes(fn: gast.FunctionDef, ops: list) -> Shapes:
-    """The shape classes of ``fn``'s single-assignment body."""
+def shapes(fn: gast.FunctionDef, ops: dict) -> Shapes:
+    """The shape classes of ``fn``'s straight-line, single-assignment names.
+    Names assigned in branches or loops may change shape: they stay alone."""
     found = Shapes()
-    for stmt, op in zip(fn.body, ops):
-        if op is None or op.template is None:
+    mutable = mutable_names(fn)
+    for stmt in fn.body:
+        op = ops.get(id(stmt)) if isinstance(stmt, gast.Assign) else None
+        if op is None or op.template is None or stmt.targets[0].id in mutable:
+            continue
+        if any(isinstance(n, gast.Name) and n.id in mutable for n in gast.walk(stmt.value)):
             continue
         target = stmt.targets[0].id
         template, bound = op.template, op.bound

@@ -1,10 +1,16 @@
 """Stage 3b, single assignment: no name is assigned twice.
 
-Invariant established: in the normal-form body every name, parameters
-included, is bound once, so every value the adjoint sweep reads is still
-there after the primal sweep.  A name assigned again gets a numbered
-version, and later reads follow it, as does a local that bears the name
-of a global the generated code reads (``np``, ``unbroadcast``).  Once names are unique, an item read
+Invariant established: a name assigned only in straight-line code at the top
+of the function, parameters included, is bound once, so every value the
+adjoint sweep reads is still there after the primal sweep: a name assigned
+again gets a numbered version, and later reads follow it, as does a local
+that bears the name of a global the generated code reads (``np``,
+``unbroadcast``).  A name assigned inside a branch or a loop (a *mutable*
+name) keeps one name; the reverse pass saves the values of those that its
+adjoint reads.  No statement assigns a mutable name from an expression that
+reads it: ``s = s + x`` becomes ``s_1 = s + x; s = s_1``; and no branch
+assigns the name its test reads (the test is copied first), so the adjoint
+can replay the branch from the name.  Once names are unique, an item read
 from a tuple literal by a constant index (``a = t[0]`` after ``t = (x, y)``)
 reads the element itself (``a = x``), so no adjoint flows through a tuple.
 
@@ -35,35 +41,105 @@ from .names import GENERATED, Namer, identifiers
 
 
 def single_assignment(fn: gast.FunctionDef) -> gast.FunctionDef:
-    """A copy of ``fn`` in which every name is assigned once."""
+    """A copy of ``fn`` in which every straight-line name is assigned once."""
     fn = copy.deepcopy(fn)
     namer = Namer(identifiers(fn))
     params = fn.args.args + fn.args.posonlyargs + fn.args.kwonlyargs
+    mutable = mutable_names(fn)
     current = {p.id: p.id for p in params}
+    current.update({m: namer.fresh(m) if m in GENERATED else m for m in sorted(mutable)})
     for stmt in fn.body:
         _rename_loads(stmt, current)
-        if isinstance(stmt, gast.Assign):
-            target = stmt.targets[0]
+        for target in _stores(stmt):
             name = target.id
+            if name in mutable:
+                target.id = current[name]
+                continue
             clash = name in current or name in GENERATED  # e.g. a local named np
             target.id = namer.fresh(name) if clash else name
             current[name] = target.id
-    _forward_items(fn)
+    fn.body = _separate_updates(fn.body, {current[m] for m in mutable}, namer)
+    _forward_items(fn, {current[m] for m in mutable})
     return fn
 
 
-def _forward_items(fn: gast.FunctionDef) -> None:
-    """Replace ``t[k]`` by the element, where ``t`` is a tuple literal and ``k`` an int."""
+def mutable_names(fn: gast.FunctionDef) -> set:
+    """Names assigned inside a branch or a loop (loop variables included)."""
+    out = set()
+    for stmt in fn.body:
+        if isinstance(stmt, (gast.If, gast.For, gast.While)):
+            out |= {n.id for n in gast.walk(stmt)
+                    if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+    return out
+
+
+def _stores(stmt) -> list:
+    return [n for n in gast.walk(stmt) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)]
+
+
+def _separate_updates(body: list, mutable: set, namer: Namer) -> list:
+    """``s = f(s)`` for a mutable ``s`` as ``s_1 = f(s); s = s_1``."""
+    out = []
+    for stmt in body:
+        for field in ("body", "orelse"):
+            if isinstance(stmt, (gast.If, gast.For, gast.While)):
+                setattr(stmt, field, _separate_updates(getattr(stmt, field), mutable, namer))
+        if isinstance(stmt, gast.If) and _tested(stmt) in _stored(stmt.body + stmt.orelse):
+            out.append(_copy_test(stmt, namer))
+        target = stmt.targets[0].id if isinstance(stmt, gast.Assign) else None
+        if target in mutable and any(isinstance(n, gast.Name) and n.id == target
+                                     for n in gast.walk(stmt.value)):
+            fresh = namer.fresh(target)
+            stmt.targets[0].id = fresh
+            out.append(stmt)
+            copy_back = gast.Assign(targets=[gast.Name(id=target, ctx=gast.Store(),
+                                                       annotation=None, type_comment=None)],
+                                    value=gast.Name(id=fresh, ctx=gast.Load(), annotation=None,
+                                                    type_comment=None), type_comment=None)
+            out.append(gast.copy_location(copy_back, stmt))
+            continue
+        out.append(stmt)
+    return out
+
+
+def _tested(stmt):
+    test = stmt.test
+    if isinstance(test, gast.UnaryOp):
+        test = test.operand
+    return test.id if isinstance(test, gast.Name) else None
+
+
+def _stored(body) -> set:
+    return {n.id for s in body for n in _stores(s)}
+
+
+def _copy_test(stmt, namer):
+    """``was = c`` before ``if c:``, whose branches assign ``c``; the test reads ``was``."""
+    name = _tested(stmt)
+    fresh = namer.fresh(name + "_was")
+    test = stmt.test.operand if isinstance(stmt.test, gast.UnaryOp) else stmt.test
+    test.id = fresh
+    saved = gast.Assign(targets=[gast.Name(id=fresh, ctx=gast.Store(), annotation=None,
+                                           type_comment=None)],
+                        value=gast.Name(id=name, ctx=gast.Load(), annotation=None,
+                                        type_comment=None), type_comment=None)
+    return gast.copy_location(saved, stmt)
+
+
+def _forward_items(fn: gast.FunctionDef, mutable: set) -> None:
+    """Replace ``t[k]`` by the element, where ``t`` is a tuple literal and ``k`` an
+    int, in straight-line code."""
     literals = {}
     for stmt in fn.body:
-        if not isinstance(stmt, gast.Assign):
+        if not isinstance(stmt, gast.Assign) or stmt.targets[0].id in mutable:
             continue
         value = stmt.value
         if isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name):
             item = _item(literals.get(value.value.id), value.slice)
             if item is not None:
                 stmt.value = copy.deepcopy(item)
-        if isinstance(stmt.value, (gast.Tuple, gast.List)):
+        if isinstance(stmt.value, (gast.Tuple, gast.List)) and not any(
+                isinstance(e, gast.Name) and e.id in mutable for e in stmt.value.elts):
             literals[stmt.targets[0].id] = stmt.value.elts
         elif isinstance(stmt.value, gast.Name) and stmt.value.id in literals:
             literals[stmt.targets[0].id] = literals[stmt.value.id]  # a copy of a tuple

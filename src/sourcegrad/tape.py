@@ -1,0 +1,157 @@
+"""The tape: values the primal sweep saves for the adjoint sweep.
+
+A name assigned in a branch or a loop keeps one name, so its earlier values
+are gone when the adjoint sweep needs them.  The primal sweep pushes such a
+value on a list (the tape) just before it is overwritten, and the adjoint
+sweep pops it back just after reversing the assignment; loops whose trip
+count the adjoint needs (``while`` loops, ``for`` loops that ``break``)
+count their iterations.  Only values the adjoint sweep reads are saved.
+
+``bindings`` is an analysis: which assignments bind a name for the first
+time (nothing to save) and which may overwrite a name that is not yet bound
+(initialise it to ``None`` so that the push is valid).  ``instrument`` is a
+transformation: the primal statements with the pushes and counters added.
+
+>>> import gast
+>>> from sourcegrad.emit import to_source
+>>> body = gast.parse('''
+... h = x
+... for t in range(3):
+...     h = np.tanh(h)
+... ''').body
+>>> site = body[1].body[0]
+>>> print(to_source(gast.Module(body=instrument(body, {id(site)}, {}, "tape"), type_ignores=[])))
+h = x
+for t in range(3):
+    tape.append(h)
+    h = np.tanh(h)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import gast
+
+_COMPOUND = (gast.If, gast.For, gast.While)
+
+
+def _name(id_, store=False):
+    ctx = gast.Store() if store else gast.Load()
+    return gast.Name(id=id_, ctx=ctx, annotation=None, type_comment=None)
+
+
+def _call(obj: str, method: str, args=()):
+    return gast.Call(func=gast.Attribute(value=_name(obj), attr=method, ctx=gast.Load()),
+                     args=list(args), keywords=[])
+
+
+def _assign(name: str, value):
+    return gast.Assign(targets=[_name(name, True)], value=value, type_comment=None)
+
+
+def push(tape: str, name: str):
+    """``tape.append(name)``."""
+    return gast.Expr(value=_call(tape, "append", [_name(name)]))
+
+
+def pop(tape: str, name: str):
+    """``name = tape.pop()``."""
+    return _assign(name, _call(tape, "pop"))
+
+
+@dataclass
+class Bindings:
+    """What the primal sweep knows about each assignment's target."""
+
+    first: set = field(default_factory=set)  # ids of assignments to an unbound name
+    maybe_unbound: dict = field(default_factory=dict)  # id -> name perhaps unbound there
+
+
+def bindings(fn: gast.FunctionDef) -> Bindings:
+    """Which assignments of ``fn`` bind their name for the first time, and
+    which overwrite a name that may not be bound yet."""
+    params = {a.id for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs}
+    found = Bindings()
+    _bind(fn.body, set(params), set(params), found)
+    return found
+
+
+def _stores(stmt) -> set:
+    return {n.id for n in gast.walk(stmt) if isinstance(n, gast.Name)
+            and isinstance(n.ctx, gast.Store)}
+
+
+def _bind(body, sure: set, maybe: set, found: Bindings):
+    """Walk ``body`` from the names surely and maybe bound; return both after."""
+    for stmt in body:
+        if isinstance(stmt, gast.Assign):
+            name = stmt.targets[0].id
+            if name not in maybe:
+                found.first.add(id(stmt))
+            elif name not in sure:
+                found.maybe_unbound[id(stmt)] = name
+            sure, maybe = sure | {name}, maybe | {name}
+        elif isinstance(stmt, gast.If):
+            sure_a, maybe_a = _bind(stmt.body, sure, maybe, found)
+            sure_b, maybe_b = _bind(stmt.orelse, sure, maybe, found)
+            sure, maybe = sure_a & sure_b, maybe_a | maybe_b
+        elif isinstance(stmt, (gast.For, gast.While)):
+            inner = maybe | _stores(stmt)
+            start = sure | ({stmt.target.id} if isinstance(stmt, gast.For) else set())
+            _bind(stmt.body, start, inner, found)
+            maybe = inner
+    return sure, maybe
+
+
+def instrument(body: list, sites: set, counters: dict, tape: str, in_loop=False) -> list:
+    """The primal statements ``body`` with ``tape.append(v)`` before each
+    assignment in ``sites`` and an iteration counter in each loop of
+    ``counters`` (``{id(loop): name}``), pushed after the loop when loops
+    around it would overwrite it."""
+    out = []
+    for stmt in body:
+        if isinstance(stmt, gast.Assign) and id(stmt) in sites:
+            out.append(gast.copy_location(push(tape, stmt.targets[0].id), stmt))
+        if isinstance(stmt, gast.If):
+            stmt = gast.If(test=stmt.test, body=instrument(stmt.body, sites, counters, tape,
+                                                           in_loop),
+                           orelse=instrument(stmt.orelse, sites, counters, tape, in_loop))
+        elif isinstance(stmt, (gast.For, gast.While)):
+            out.extend(_loop(stmt, sites, counters, tape, in_loop))
+            continue
+        out.append(stmt)
+    return out
+
+
+def _loop(loop, sites, counters, tape, in_loop) -> list:
+    body = instrument(loop.body, sites, counters, tape, True)
+    counter = counters.get(id(loop))
+    before, after = [], []
+    if counter is not None:
+        before.append(_assign(counter, gast.Constant(value=0, kind=None)))
+        body = [_assign(counter, gast.BinOp(left=_name(counter), op=gast.Add(),
+                                            right=gast.Constant(value=1, kind=None)))] + body
+        if in_loop:
+            after.append(push(tape, counter))
+    if isinstance(loop, gast.For):
+        new = gast.For(target=loop.target, iter=loop.iter, body=body, orelse=[],
+                       type_comment=None)
+    else:
+        new = gast.While(test=loop.test, body=body, orelse=[])
+    return before + [gast.copy_location(new, loop)] + after
+
+
+def needs_counter(loop) -> bool:
+    """Whether the adjoint of ``loop`` needs its trip count: a ``while`` loop,
+    or a ``for`` loop that may ``break``."""
+    if isinstance(loop, gast.While):
+        return True
+    todo = list(loop.body)
+    while todo:
+        stmt = todo.pop()
+        if isinstance(stmt, gast.Break):
+            return True
+        if isinstance(stmt, gast.If):
+            todo.extend(stmt.body + stmt.orelse)
+    return False
