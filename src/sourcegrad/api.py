@@ -14,6 +14,7 @@ import numpy as np
 
 from .errors import NonScalarOutputError, SourceGradError, SourceNotFoundError
 from .load import load
+from .runtime import densify
 from .pipeline import compile_reverse
 
 _compiled = weakref.WeakKeyDictionary()
@@ -25,9 +26,9 @@ class Derivative:
     def __init__(self, compiled, module):
         self.compiled = compiled
         self.function = getattr(module, compiled.function)
-        source = compiled.source.func
-        self.function.__defaults__ = (source.__defaults__ or ()) + (1.0,)
-        self.function.__kwdefaults__ = source.__kwdefaults__
+        for name, (defaults, kwdefaults) in compiled.defaults.items():
+            generated = getattr(module, name)
+            generated.__defaults__, generated.__kwdefaults__ = defaults or None, kwdefaults
         self.seed = self.function.__code__.co_varnames[self.function.__code__.co_argcount - 1]
         self.text = compiled.text
 
@@ -113,7 +114,16 @@ def _match(g, x):
         return float(g)
     if isinstance(x, int):
         return float(g)
+    if isinstance(x, (tuple, list, dict)):
+        return _container(densify(g, x), x)
     return g
+
+
+def _container(g, x):
+    """A container's gradient, item by item like ``x``."""
+    if isinstance(x, dict):
+        return {k: _match(g[k], v) for k, v in x.items()}
+    return type(x)(_match(a, b) for a, b in zip(g, x))
 
 
 def _params(derivative, args, kwargs):

@@ -174,6 +174,7 @@ def _place(stmt, site: Site) -> list:
     if not active:
         return []
     out = []
+    dense = not isinstance(value, gast.Name)  # a rule's own list, not an adjoint
     if not isinstance(value, gast.Name):
         parts = site.namer.fresh("bparts")
         out.append(gast.Assign(targets=[gast.Name(id=parts, ctx=gast.Store(), annotation=None,
@@ -181,9 +182,14 @@ def _place(stmt, site: Site) -> list:
                                value=value, type_comment=None))
         value = _load(parts)
     for i, adjoint in active:
-        item = gast.Subscript(value=copy.deepcopy(value),
-                              slice=gast.Constant(value=i, kind=None), ctx=gast.Load())
-        out.append(_accumulate(adjoint, item))
+        index = gast.Constant(value=i, kind=None)
+        if dense:
+            part = gast.Subscript(value=copy.deepcopy(value), slice=index, ctx=gast.Load())
+        else:  # the adjoint of a tuple may hold some of its items only
+            part = gast.Call(func=_load("item"), args=[copy.deepcopy(value), index,
+                                                       copy.deepcopy(target.elts[i])],
+                             keywords=[])
+        out.append(_accumulate(adjoint, part))
     return out
 
 

@@ -12,7 +12,7 @@ import dataclasses
 import hashlib
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import gast
 
@@ -26,7 +26,7 @@ from .normalize import normalize
 from .optimize import optimize
 from .parse import parse
 from .primitives import primitives
-from .reverse import reverse
+from .reverse import reverse, reverse_split
 from .shapes import shapes
 from .ssa import single_assignment
 from . import runtime
@@ -48,6 +48,30 @@ class Compiled:
     source: object  # the Parsed source function
     wrt: tuple
     output_node: object  # the source's return statement, for error messages
+    defaults: dict = field(default_factory=dict)  # function -> (__defaults__, __kwdefaults__)
+
+
+@dataclass
+class Unit:
+    """The generated module under construction: its functions, and the user's
+    functions whose derivatives it still has to generate.  A function called
+    with a given set of active arguments is generated once, whoever calls it."""
+
+    functions: list = field(default_factory=list)  # (FunctionDef, Parsed, seed default?)
+    variants: dict = field(default_factory=dict)  # (function, active params) -> names
+    pending: list = field(default_factory=list)
+    namer: Namer = field(default_factory=Namer)
+
+    def split_names(self, func, active: tuple):
+        """The names of the primal and adjoint parts of ``func`` for a call whose
+        arguments for the parameters ``active`` are active."""
+        key = (func, active)
+        if key not in self.variants:
+            base = "lambda" if func.__name__ == "<lambda>" else func.__name__
+            self.variants[key] = (self.namer.fresh("primal_" + base),
+                                  self.namer.fresh("adjoint_" + base))
+            self.pending.append((func, active, self.variants[key]))
+        return self.variants[key]
 
 
 def _debug(stage: str, tree) -> None:
@@ -58,11 +82,10 @@ def _debug(stage: str, tree) -> None:
         print(f"--- sourcegrad: after {stage} ---\n{text}", file=sys.stderr)
 
 
-def compile_reverse(func, wrt=0) -> Compiled:
-    """Run every reverse-mode stage on ``func`` (see ``REVERSE_STAGES``)."""
+def _front(func, wrt):
+    """The stages before the transformation: the normal form and its analyses."""
     parsed = parse(func)
     check(parsed.node, parsed.where)
-    return_node = parsed.node.body[-1]
     names, single = wrt_names(parsed.node, wrt, parsed.where)
     lowered = dataclasses.replace(parsed, node=lower(parsed.node))
     _debug("lower", lowered.node)
@@ -73,13 +96,30 @@ def compile_reverse(func, wrt=0) -> Compiled:
     ops = primitives(fn, parsed.namespace, parsed.where)
     active = activity(fn, ops, set(names))
     _debug("activity", sorted(active))
-    grad_fn = reverse(fn, ops, active, names, parsed.where, single, shapes(fn, ops))
+    return parsed, fn, ops, active, names, single
+
+
+def compile_reverse(func, wrt=0) -> Compiled:
+    """Run every reverse-mode stage on ``func`` (see ``REVERSE_STAGES``), and on
+    the user's functions it calls."""
+    unit = Unit()
+    parsed, fn, ops, active, names, single = _front(func, wrt)
+    grad_fn = reverse(fn, ops, active, names, parsed.where, single, shapes(fn, ops), unit)
     _debug("reverse", grad_fn)
-    grad_fn = optimize(grad_fn)
-    _debug("optimize", grad_fn)
-    module, free = _module(grad_fn, parsed)
-    text = emit(module, _header(parsed, "Reverse-mode", names, free))
-    return Compiled(text, grad_fn.name, free, parsed, names, return_node)
+    unit.functions.append((optimize(grad_fn), parsed, True))
+    while unit.pending:
+        callee, params, pair = unit.pending.pop(0)
+        c_parsed, c_fn, c_ops, c_active, c_names, _ = _front(callee, params)
+        parts = reverse_split(c_fn, c_ops, c_active, c_names, c_parsed.where, pair,
+                              shapes(c_fn, c_ops), unit)
+        for part, seed in zip(parts, (False, None)):
+            _debug("reverse", part)
+            unit.functions.append((optimize(part), c_parsed, seed))
+    _debug("optimize", unit.functions[0][0])
+    module, free, defaults = _module(unit)
+    callees = sorted({p.where.function for _, p, _ in unit.functions[1:]})
+    text = emit(module, _header(parsed, "Reverse-mode", names, free, callees))
+    return Compiled(text, grad_fn.name, free, parsed, names, parsed.node.body[-1], defaults)
 
 
 def wrt_names(node: gast.FunctionDef, wrt, where):
@@ -107,13 +147,13 @@ def wrt_names(node: gast.FunctionDef, wrt, where):
     return tuple(out), single
 
 
-def _defaults(fn: gast.FunctionDef, parsed) -> dict:
+def _defaults(fn: gast.FunctionDef, parsed, seed: bool) -> dict:
     """Replace each default of ``fn`` that the generated module cannot evaluate
     (it reads a name of an enclosing scope) by a name bound at load to the
     default's value; return those names and values."""
     func, args = parsed.func, fn.args
     params = args.posonlyargs + args.args
-    values = (func.__defaults__ or ()) + (1.0,)  # the seed's default comes last
+    values = (func.__defaults__ or ()) + ((1.0,) if seed else ())  # the seed's comes last
     pairs = [(params[len(params) - len(args.defaults) + i], i, args.defaults, values[i])
              for i in range(len(args.defaults))]
     pairs += [(p, i, args.kw_defaults, (func.__kwdefaults__ or {}).get(p.id))
@@ -137,19 +177,46 @@ def _resolves(name: str, namespace) -> bool:
     return True
 
 
-def _module(fn: gast.FunctionDef, parsed):
-    """The generated module: imports, then ``fn``; and the free names it reads."""
-    defaults = _defaults(fn, parsed)
+def _module(unit: Unit):
+    """The generated module: imports, then the functions; the free names they
+    read (bound at load) and the defaults of each function."""
+    generated = {fn.name for fn, _, _ in unit.functions}
+    free, defaults, used = {}, {}, set()
+    for fn, parsed, seed in unit.functions:
+        if seed is not None:
+            func = parsed.func
+            defaults[fn.name] = ((func.__defaults__ or ()) + ((1.0,) if seed else ()),
+                                 func.__kwdefaults__)
+            _bind_free(free, _defaults(fn, parsed, seed), parsed)
+        loads = _free_loads(fn) - generated
+        used |= loads
+        _bind_free(free, _lookup_free(loads, parsed), parsed)
+    helpers = sorted(n for n in used if n in runtime.__all__)
+    body = [gast.Import(names=[gast.alias(name="numpy", asname="np")])]
+    if "math" in used:
+        body.append(gast.Import(names=[gast.alias(name="math", asname=None)]))
+    if helpers:
+        body.append(gast.ImportFrom(module="sourcegrad.runtime", level=0,
+                                    names=[gast.alias(name=h, asname=None) for h in helpers]))
+    body += [fn for fn, _, _ in unit.functions]
+    return gast.Module(body=body, type_ignores=[]), free, defaults
+
+
+def _free_loads(fn: gast.FunctionDef) -> set:
     args = fn.args
     bound = {a.id for a in args.posonlyargs + args.args + args.kwonlyargs}
     bound |= {n.id for n in gast.walk(fn) if isinstance(n, gast.Name)
               and isinstance(n.ctx, gast.Store)}
-    loads = sorted({n.id for n in gast.walk(fn) if isinstance(n, gast.Name)
-                    and isinstance(n.ctx, gast.Load)} - bound)
-    helpers = [n for n in loads if n in runtime.__all__]
-    free = dict(defaults)
-    for name in loads:
-        if name in MODULES or name in helpers or name.startswith("__sourcegrad"):
+    return {n.id for n in gast.walk(fn) if isinstance(n, gast.Name)
+            and isinstance(n.ctx, gast.Load)} - bound
+
+
+def _lookup_free(loads, parsed) -> dict:
+    """The values of the names in ``loads`` that the source's namespace binds
+    (modules the generated code imports itself, helpers and builtins aside)."""
+    out = {}
+    for name in sorted(loads):
+        if name in MODULES or name in runtime.__all__ or name.startswith("__sourcegrad"):
             continue
         try:
             value = parsed.namespace.lookup(name)
@@ -157,15 +224,19 @@ def _module(fn: gast.FunctionDef, parsed):
             continue
         if name in RESERVED and _is_builtin(name, value):
             continue
+        out[name] = value
+    return out
+
+
+def _bind_free(free: dict, found: dict, parsed) -> None:
+    from .errors import SourceGradError
+
+    for name, value in found.items():
+        if name in free and free[name] is not value:
+            raise SourceGradError(
+                f"{parsed.where.filename}: the name {name!r} means different things in "
+                f"{parsed.where.function} and in a function it calls; rename one of them")
         free[name] = value
-    body = [gast.Import(names=[gast.alias(name="numpy", asname="np")])]
-    if "math" in loads:
-        body.append(gast.Import(names=[gast.alias(name="math", asname=None)]))
-    if helpers:
-        body.append(gast.ImportFrom(module="sourcegrad.runtime", level=0,
-                                    names=[gast.alias(name=h, asname=None) for h in helpers]))
-    body.append(fn)
-    return gast.Module(body=body, type_ignores=[]), free
 
 
 def _is_builtin(name, value) -> bool:
@@ -174,7 +245,7 @@ def _is_builtin(name, value) -> bool:
     return getattr(builtins, name, object()) is value
 
 
-def _header(parsed, mode: str, wrt, free) -> str:
+def _header(parsed, mode: str, wrt, free, callees=()) -> str:
     digest = hashlib.sha256(parsed.text.encode()).hexdigest()[:16]
     where = parsed.where
     line = parsed.node.lineno
@@ -184,6 +255,8 @@ def _header(parsed, mode: str, wrt, free) -> str:
         f"line {line} (source sha256 {digest}).",
         "Do not edit: it is regenerated whenever the source changes.",
     ]
+    if callees:
+        lines.append(f"With the derivatives of the functions it calls: {', '.join(callees)}.")
     if free:
         lines.append(f"Bound at load from the source's namespace: {', '.join(sorted(free))}.")
     return "\n".join(lines)

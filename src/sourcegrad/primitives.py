@@ -12,6 +12,7 @@ call's result is active (``np.float32(2.0)`` on constants needs no rule).
 
 from __future__ import annotations
 
+import inspect
 import operator
 import types
 from dataclasses import dataclass, field
@@ -41,13 +42,14 @@ class Op:
     template: object = None  # rules.Template, or None for a zero derivative
     bound: dict = field(default_factory=dict)
     missing: Exception = None  # why a call has no usable rule (raised if active)
+    callee: object = None  # a function of the user's, differentiated in its turn
 
     def inputs(self) -> list:
-        """Names whose adjoint this statement's rule may set (with no rule: every
-        name it reads, since the result may depend on any of them)."""
-        if self.template is None and self.missing is None:
+        """Names whose adjoint this statement's rule may set (with no rule, or
+        for a call of the user's own function: every name it reads)."""
+        if self.template is None and self.missing is None and self.callee is None:
             return []
-        params = self.bound if self.missing else sorted(self.template.diff_params)
+        params = self.bound if self.template is None else sorted(self.template.diff_params)
         out = []
         for param in params:
             value = self.bound.get(param)
@@ -116,10 +118,24 @@ def _primitive(obj, args, keywords, stmt, where, label) -> Op:
     found = rules.lookup(obj)
     if found is rules.ZERO:
         return ZERO
+    if found is None and isinstance(obj, types.FunctionType) and not _library(obj):
+        return _call(obj, args, keywords, stmt, where, label)
     if found is None:
         bound = dict(enumerate(args)) | {k.arg: k.value for k in keywords}
         return Op(bound=bound, missing=_no_rule(stmt, where, label, obj))
     return _bind(found, args, keywords, stmt, where, label)
+
+
+def _call(func, args, keywords, stmt, where, label) -> Op:
+    """A call of the user's function ``func``: its parameters bound to the
+    arguments, as the call will bind them."""
+    try:
+        bound = inspect.signature(func).bind(*args, **{k.arg: k.value for k in keywords})
+    except TypeError as exc:
+        node = stmt.value if getattr(stmt.value, "lineno", None) else stmt
+        raise where.error(UnsupportedSyntaxError, node,
+                          f"this call does not match {label}'s parameters ({exc})") from None
+    return Op(bound=dict(bound.arguments), callee=func)
 
 
 def _no_rule(stmt, where, label, obj) -> NoRuleError:

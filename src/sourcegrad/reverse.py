@@ -33,6 +33,7 @@ def grad_f(x, y, bz=1.0):
 from __future__ import annotations
 
 import copy
+import inspect
 from typing import NamedTuple
 
 import gast
@@ -54,33 +55,48 @@ def _call(func: str, *args):
 
 
 def reverse(fn: gast.FunctionDef, ops: dict, active, wrt, where, single=True,
-            shapes=None) -> gast.FunctionDef:
+            shapes=None, unit=None) -> gast.FunctionDef:
     """The reverse-mode derivative of the normal-form function ``fn``.
 
     ``wrt`` lists parameter names; ``single`` returns one gradient rather
     than a tuple of them; ``shapes`` (a ``shapes.Shapes``) lets adjoints skip
-    ``unbroadcast`` where shapes provably match.
+    ``unbroadcast`` where shapes provably match; ``unit`` (a
+    ``pipeline.Unit``) names the generated functions of the user's functions
+    that ``fn`` calls.
     """
-    return _Reverse(fn, ops, active, where, shapes).build(wrt, single)
+    return _Reverse(fn, ops, active, where, shapes, unit).build(wrt, single)
+
+
+def reverse_split(fn: gast.FunctionDef, ops: dict, active, wrt, where, names, shapes=None,
+                  unit=None):
+    """``fn`` as two functions named ``names``: a primal part that returns the
+    output and a record of what the adjoint needs, and an adjoint part that
+    takes the record and the output's adjoint and returns those of ``wrt``."""
+    return _Reverse(fn, ops, active, where, shapes, unit).build_split(wrt, names)
 
 
 class _Reverse:
-    def __init__(self, fn, ops, active, where, shapes=None):
+    def __init__(self, fn, ops, active, where, shapes=None, unit=None):
         self.fn, self.ops, self.active, self.where = fn, ops, active, where
         self.same_shape = shapes.same if shapes is not None else None
+        self.unit = unit
         self.namer = Namer(identifiers(fn))
         self.adjoints = {}
         self.primal_of = {}
         self.mutable = mutable_names(fn)
         self.bound = bindings(fn)
         self.tape = self.namer.fresh("tape")
-        self.pops = {}  # id(pop statement) -> id(the assignment it undoes)
+        self.pops = {}  # id(pop statement) -> (id(the assignment it undoes), name, pop)
         self.counted = set()  # ids of the loops whose adjoint uses their trip count
         self.saved = set()  # primal names the adjoint sweep reads
-        self.site_names = {id(s): s.targets[0].id for s in assignments(fn.body)}
+        self.records = {id(s): self.namer.fresh(self.ops[id(s)].callee.__name__.strip("<>")
+                                                + "_record")
+                        for s in assignments(fn.body) if self.ops[id(s)].callee is not None}
+        self.calls = {}  # id(call statement) -> its primal statement, when active
         self.counters = {id(loop): self.namer.fresh("trips") for loop in _loops(fn.body)
                          if needs_counter(loop)}
         self.nested = _nested_loops(fn.body)
+        self.site_names = {id(s): s.targets[0].id for s in assignments(fn.body)}
 
     def adjoint_of(self, name):
         if name not in self.active:
@@ -90,26 +106,45 @@ class _Reverse:
             self.primal_of[self.adjoints[name]] = name
         return self.adjoints[name]
 
-    def build(self, wrt, single) -> gast.FunctionDef:
-        fn = self.fn
-        output = fn.body[-1].value.id
+    def seed(self):
+        """The output's name, its adjoint's name, and the state it starts."""
+        output = self.fn.body[-1].value.id
         seed = self.namer.fresh("b" + output)
         init = frozenset()
         if output in self.active:
             self.adjoints[output] = seed
             self.primal_of[seed] = output
             init = frozenset({seed})
+        return output, seed, State(init, frozenset())
+
+    def sweeps(self, state):
+        """The primal sweep, the adjoint sweep, the state after it, and the
+        name holding the output's value."""
         self.require_rules()
-        sweep, after = self.sweep(fn.body[:-1], State(init, frozenset()))
-        sites = set(self.pops.values())
-        primal = self.primal(fn.body[:-1], sites)
-        result = output
-        if any(self.site_names[s] == output for s in sites):
+        body = self.fn.body[:-1]
+        sweep, after = self.sweep(body, state)
+        sites = {}  # the pops in the sweep (a loop may have drafted its body twice)
+        for node in gast.walk(gast.Module(body=sweep, type_ignores=[])):
+            if id(node) in self.pops:
+                site, name, _ = self.pops[id(node)]
+                sites.setdefault(site, []).insert(0, name)
+        primal = self.primal(body, sites)
+        output = result = self.fn.body[-1].value.id
+        if any(output in names for names in sites.values()):
             result = self.namer.fresh(output + "_value")
             primal.append(gast.Assign(targets=[_name(result, gast.Store())],
                                       value=_name(output), type_comment=None))
-        grads = [_name(self.adjoints[w]) if self.adjoints.get(w) in after.init else _call(
+        return primal, sweep, after, result
+
+    def gradients(self, wrt, after) -> list:
+        return [_name(self.adjoints[w]) if self.adjoints.get(w) in after.init else _call(
             "zeros_like", _name(w)) for w in wrt]
+
+    def build(self, wrt, single) -> gast.FunctionDef:
+        fn = self.fn
+        _, seed, state = self.seed()
+        primal, sweep, after, result = self.sweeps(state)
+        grads = self.gradients(wrt, after)
         grad = grads[0] if single else gast.Tuple(elts=grads, ctx=gast.Load())
         ret = gast.Return(value=gast.Tuple(elts=[_name(result), grad], ctx=gast.Load()))
         body = [comment("primal")] + primal + ([comment("adjoint")] + sweep if sweep else [])
@@ -117,6 +152,35 @@ class _Reverse:
                                body=body + [ret], decorator_list=[], returns=None,
                                type_comment=None, type_params=[])
         return gast.copy_location(out, fn)
+
+    def build_split(self, wrt, names):
+        fn = self.fn
+        _, seed, state = self.seed()
+        primal, sweep, after, result = self.sweeps(state)
+        grads = gast.Return(value=gast.Tuple(elts=self.gradients(wrt, after), ctx=gast.Load()))
+        known = _locals(fn) | set(self.records.values()) | {self.tape}
+        kept = sorted(_loads(gast.Module(body=sweep + [grads], type_ignores=[])) & known)
+        record = self.namer.fresh("record")
+        params = {a.id for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs}
+        unset = [n for n in kept if n not in params | _initialised(primal)]
+        primal = [gast.Assign(targets=[_name(n, gast.Store())],
+                              value=gast.Constant(value=None, kind=None), type_comment=None)
+                  for n in unset] + primal  # bound on some paths only
+        saved = gast.Tuple(elts=[_name(n) for n in kept], ctx=gast.Load())
+        ret = gast.Return(value=gast.Tuple(elts=[_name(result), saved], ctx=gast.Load()))
+        forward = gast.FunctionDef(name=names[0], args=_with_seed(fn.args, None),
+                                   body=primal + [ret], decorator_list=[], returns=None,
+                                   type_comment=None, type_params=[])
+        unpack = [gast.Assign(targets=[gast.Tuple(elts=[_name(n, gast.Store()) for n in kept],
+                                                  ctx=gast.Store())],
+                              value=_name(record), type_comment=None)] if kept else []
+        args = gast.arguments(args=[_name(record, gast.Param()), _name(seed, gast.Param())],
+                              posonlyargs=[], vararg=None, kwonlyargs=[], kw_defaults=[],
+                              kwarg=None, defaults=[])
+        backward = gast.FunctionDef(name=names[1], args=args, body=unpack + sweep + [grads],
+                                    decorator_list=[], returns=None, type_comment=None,
+                                    type_params=[])
+        return gast.copy_location(forward, fn), gast.copy_location(backward, fn)
 
     def require_rules(self) -> None:
         """Raise the error of the first active call that has no usable rule."""
@@ -134,28 +198,30 @@ class _Reverse:
         """
         names, state = set(self.namer.taken), (dict(self.adjoints), dict(self.primal_of))
         draft, _ = self.block(body, init)
-        self.saved = {n.id for n in gast.walk(gast.Module(body=draft, type_ignores=[]))
-                      if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)
-                      } & identifiers(self.fn)
+        known = _locals(self.fn) | set(self.records.values())
+        self.saved = _loads(gast.Module(body=draft, type_ignores=[])) & known
         self.namer.taken, (self.adjoints, self.primal_of) = names, state
-        self.pops, self.counted = {}, set()
+        self.pops, self.counted, self.calls = {}, set(), {}
         return self.block(body, init)
 
     # the primal sweep ------------------------------------------------------
 
     def primal(self, body, sites) -> list:
-        """The primal statements with the tape and the loop counters."""
+        """The primal statements with the tape, the loop counters and the calls
+        that record what their adjoints need."""
         counters = {k: v for k, v in self.counters.items() if k in self.counted}
-        code = instrument(body, sites, counters, self.tape)
+        code = instrument(body, sites, counters, self.tape, self.calls)
         if not sites and not (self.counted & self.nested):
             return code
-        unbound = sorted({self.bound.maybe_unbound[s] for s in sites
-                          if s in self.bound.maybe_unbound})
+        unbound = set()
+        for site, names in sites.items():
+            unbound |= {n for n in names if n != self.site_names[site]
+                        or site in self.bound.maybe_unbound}
         start = [gast.Assign(targets=[_name(self.tape, gast.Store())],
                              value=gast.List(elts=[], ctx=gast.Load()), type_comment=None)]
         start += [gast.Assign(targets=[_name(n, gast.Store())],
                               value=gast.Constant(value=None, kind=None), type_comment=None)
-                  for n in unbound]
+                  for n in sorted(unbound)]
         return start + code
 
     # the adjoint sweep -----------------------------------------------------
@@ -189,17 +255,46 @@ class _Reverse:
         op = self.ops[id(stmt)]
         adjoint = self.adjoints.get(target)
         code = []
-        if op.template is not None and adjoint in state.init:
+        if adjoint in state.init and op.callee is not None:
+            code, state = self.settle(self.call(stmt, op, adjoint), state)
+        elif op.template is not None and adjoint in state.init:
             block = instantiate(op.template, target, op.bound, self.adjoint_of, self.namer,
                                 self.same_shape)
             code, state = self.settle(block, state)
         if target in self.mutable:  # the value before this assignment gets none of it
             state = State(state.init - {adjoint}, state.owned - {adjoint})
-        if id(stmt) not in self.bound.first and target in self.saved:
-            restore = gast.copy_location(pop(self.tape, target), stmt)
-            self.pops[id(restore)] = id(stmt)
-            code.append(restore)
+        if id(stmt) not in self.bound.first:
+            names = [target] + ([self.records[id(stmt)]] if id(stmt) in self.calls else [])
+            for name in reversed(names):
+                if name in self.saved:
+                    restore = gast.copy_location(pop(self.tape, name), stmt)
+                    self.pops[id(restore)] = (id(stmt), name, restore)  # kept: ids stay unique
+                    code.append(restore)
         return code, state
+
+    def call(self, stmt, op, adjoint) -> list:
+        """At an active call of the user's function: the primal calls its
+        primal part, keeping the record; the adjoint calls its adjoint part."""
+        target = stmt.targets[0].id
+        params = list(inspect.signature(op.callee).parameters)
+        active = [p for p in params if isinstance(op.bound.get(p), gast.Name)
+                  and self.adjoint_of(op.bound[p].id) is not None]
+        forward, backward = self.unit.split_names(op.callee, tuple(active))
+        record = self.records[id(stmt)]
+        value = copy.deepcopy(stmt.value)
+        value.func = _name(forward)
+        self.calls[id(stmt)] = gast.copy_location(gast.Assign(
+            targets=[gast.Tuple(elts=[_name(target, gast.Store()), _name(record, gast.Store())],
+                                ctx=gast.Store())], value=value, type_comment=None), stmt)
+        grads = self.namer.fresh("b" + op.callee.__name__.strip("<>") + "_args")
+        out = [gast.Assign(targets=[_name(grads, gast.Store())],
+                           value=_call(backward, _name(record), _name(adjoint)), type_comment=None)]
+        for i, param in enumerate(active):
+            item = gast.Subscript(value=_name(grads), slice=gast.Constant(value=i, kind=None),
+                                  ctx=gast.Load())
+            out.append(gast.AugAssign(target=_name(self.adjoint_of(op.bound[param].id),
+                                                   gast.Store()), op=gast.Add(), value=item))
+        return out
 
     def settle(self, block, state):
         """``bx += e`` becomes ``bx = e`` the first time and ``bx = bx + e``
@@ -307,6 +402,19 @@ class State(NamedTuple):
     owned: frozenset
 
 
+def _locals(fn) -> set:
+    """The parameters of ``fn`` and the names it assigns."""
+    args = fn.args
+    return {a.id for a in args.posonlyargs + args.args + args.kwonlyargs} | {
+        n.id for n in gast.walk(fn) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+
+
+def _initialised(code) -> set:
+    """Names the straight-line part of ``code`` assigns."""
+    return {n.id for s in code if isinstance(s, gast.Assign)
+            for n in gast.walk(s.targets[0]) if isinstance(n, gast.Name)}
+
+
 def _loads(node) -> set:
     return {n.id for n in gast.walk(node) if isinstance(n, gast.Name)
             and isinstance(n.ctx, gast.Load)}
@@ -344,14 +452,17 @@ def _span(stmt):
                  for a in ("lineno", "col_offset", "end_lineno", "end_col_offset"))
 
 
-def _with_seed(args: gast.arguments, seed: str) -> gast.arguments:
-    """``args`` with the seed ``seed=1.0`` after the positional parameters, and
-    without annotations (the generated module need not know the types' names)."""
+def _with_seed(args: gast.arguments, seed) -> gast.arguments:
+    """``args`` with the seed ``seed=1.0`` after the positional parameters (if
+    ``seed`` is given), and without annotations (the generated module need not
+    know the types' names)."""
+    extra = [_name(seed, gast.Param())] if seed else []
+    default = [gast.Constant(value=1.0, kind=None)] if seed else []
     return gast.arguments(
-        args=_params(args.args) + [_name(seed, gast.Param())],
+        args=_params(args.args) + extra,
         posonlyargs=_params(args.posonlyargs), vararg=None,
         kwonlyargs=_params(args.kwonlyargs), kw_defaults=list(args.kw_defaults),
-        kwarg=None, defaults=list(args.defaults) + [gast.Constant(value=1.0, kind=None)],
+        kwarg=None, defaults=list(args.defaults) + default,
     )
 
 

@@ -16,7 +16,8 @@ __all__ = [
     "unstack", "unvstack", "unsum", "unhstack", "untranspose", "zeros_like", "extremum_grad",
     "prod_grad", "var_grad", "uncumsum", "norm_grad", "sign_safe_div", "cast_grad",
     "between", "below", "above", "either", "inner_left", "inner_right", "matmul_left",
-    "matmul_right", "dot_left", "dot_right", "power_log", "add_at",
+    "matmul_right", "dot_left", "dot_right", "power_log", "add_at", "item", "Grads",
+    "densify",
 ]
 
 
@@ -35,6 +36,50 @@ class Parts(tuple):
 
     def __radd__(self, other):
         return Parts(b + a for a, b in zip(self, other, strict=True))
+
+
+class Grads(dict):
+    """The adjoint of a tuple, list or dict: the adjoints of its items by
+    index or key.  A missing item's adjoint is zero; ``+`` adds item by item."""
+
+    __slots__ = ()
+    __array_ufunc__ = None
+
+    def __add__(self, other):
+        out = Grads(self)
+        for key, value in _items(other):
+            out[key] = out[key] + value if key in out else value
+        return out
+
+    __radd__ = __add__
+
+
+def _items(g):
+    """The (index or key, adjoint) pairs of a container's adjoint."""
+    if isinstance(g, dict):
+        return g.items()
+    return enumerate(g)
+
+
+def item(g, key, like):
+    """The adjoint of item ``key`` of a container, from the container's adjoint
+    ``g``; zeros shaped like the item ``like`` if ``g`` has none for it."""
+    if isinstance(g, Grads):
+        return g[key] if key in g else zeros_like(like)
+    return g[key]
+
+
+def densify(g, x):
+    """The adjoint ``g`` of the container ``x`` as a container like ``x``."""
+    if isinstance(x, dict):
+        return {k: item(g, k, v) for k, v in x.items()}
+    return type(x)(item(g, i, v) for i, v in enumerate(x))
+
+
+def _container_key(x, index):
+    if isinstance(index, (int, np.integer)) and not isinstance(x, dict) and index < 0:
+        return int(index) + len(x)
+    return index
 
 
 def stop_gradient(x):
@@ -139,8 +184,13 @@ def unindex(g, x, index):
     """The adjoint of ``x[index]``: zeros shaped like ``x`` with ``g`` put back.
 
     Repeated integer indices accumulate (``np.add.at``); basic indices
-    (integers, slices, ``None``, ``...``) use a plain assignment.
+    (integers, slices, ``None``, ``...``) use a plain assignment.  For a
+    tuple, list or dict ``x`` the adjoint holds ``g`` alone (``Grads``).
     """
+    if isinstance(x, (tuple, list, dict)):
+        if isinstance(index, slice):
+            return Grads(zip(range(len(x))[index], g))
+        return Grads({_container_key(x, index): g})
     out = np.zeros(np.shape(x), dtype=np.result_type(x, g, 1.0))
     parts = index if isinstance(index, tuple) else (index,)
     if all(_basic(p) for p in parts):
@@ -170,9 +220,12 @@ def unstack(g, axis=0):
 
 
 def zeros_like(x):
-    """A zero gradient shaped like ``x``: a float for a float, an array otherwise."""
+    """A zero gradient shaped like ``x``: a float for a float, no item for a
+    container, an array otherwise."""
     if isinstance(x, (int, float)) and not isinstance(x, bool):
         return 0.0
+    if isinstance(x, (tuple, list, dict)):
+        return Grads()
     x = np.asarray(x)
     dtype = x.dtype if x.dtype.kind in "fc" else np.float64
     return np.zeros(x.shape, dtype=dtype)
@@ -369,6 +422,12 @@ def power_log(z, x):
 
 def add_at(out, index, g):
     """``out[index] += g`` in place, adding repeated integer indices each time."""
+    if isinstance(out, Grads):
+        if isinstance(index, slice) or isinstance(index, (int, np.integer)) and index < 0:
+            raise SourceGradError("sourcegrad cannot yet accumulate the adjoint of a slice or "
+                                  "a negative index of a list in a loop; index from the start")
+        out[index] = out[index] + g if index in out else g
+        return
     parts = index if isinstance(index, tuple) else (index,)
     if all(_basic(p) for p in parts):
         out[index] += g

@@ -20,7 +20,8 @@ transformation: the primal statements with the pushes and counters added.
 ...     h = np.tanh(h)
 ... ''').body
 >>> site = body[1].body[0]
->>> print(to_source(gast.Module(body=instrument(body, {id(site)}, {}, "tape"), type_ignores=[])))
+>>> code = instrument(body, {id(site): ["h"]}, {}, "tape")
+>>> print(to_source(gast.Module(body=code, type_ignores=[])))
 h = x
 for t in range(3):
     tape.append(h)
@@ -104,28 +105,32 @@ def _bind(body, sure: set, maybe: set, found: Bindings):
     return sure, maybe
 
 
-def instrument(body: list, sites: set, counters: dict, tape: str, in_loop=False) -> list:
+def instrument(body: list, sites: dict, counters: dict, tape: str, rewrites=None,
+               in_loop=False) -> list:
     """The primal statements ``body`` with ``tape.append(v)`` before each
-    assignment in ``sites`` and an iteration counter in each loop of
-    ``counters`` (``{id(loop): name}``), pushed after the loop when loops
-    around it would overwrite it."""
+    assignment in ``sites`` (``{id(assignment): [names to save]}``), an
+    iteration counter in each loop of ``counters`` (``{id(loop): name}``),
+    pushed after the loop when loops around it would overwrite it, and the
+    statements of ``rewrites`` (``{id: statement}``) replaced."""
+    rewrites = rewrites or {}
     out = []
     for stmt in body:
-        if isinstance(stmt, gast.Assign) and id(stmt) in sites:
-            out.append(gast.copy_location(push(tape, stmt.targets[0].id), stmt))
+        for name in sites.get(id(stmt), ()):
+            out.append(gast.copy_location(push(tape, name), stmt))
         if isinstance(stmt, gast.If):
             stmt = gast.If(test=stmt.test, body=instrument(stmt.body, sites, counters, tape,
-                                                           in_loop),
-                           orelse=instrument(stmt.orelse, sites, counters, tape, in_loop))
+                                                           rewrites, in_loop),
+                           orelse=instrument(stmt.orelse, sites, counters, tape, rewrites,
+                                             in_loop))
         elif isinstance(stmt, (gast.For, gast.While)):
-            out.extend(_loop(stmt, sites, counters, tape, in_loop))
+            out.extend(_loop(stmt, sites, counters, tape, rewrites, in_loop))
             continue
-        out.append(stmt)
+        out.append(rewrites.get(id(stmt), stmt))
     return out
 
 
-def _loop(loop, sites, counters, tape, in_loop) -> list:
-    body = instrument(loop.body, sites, counters, tape, True)
+def _loop(loop, sites, counters, tape, rewrites, in_loop) -> list:
+    body = instrument(loop.body, sites, counters, tape, rewrites, True)
     counter = counters.get(id(loop))
     before, after = [], []
     if counter is not None:
