@@ -133,17 +133,17 @@ class _Lowering:
                 out.append(stmt)
                 continue
             if isinstance(stmt, gast.If):
+                # what follows a branch that always exits runs in the other
+                # branch: lowered together with it, so that a return nested
+                # there (an elif's) guards it too
                 body_exits, else_exits = _always_exits(stmt.body), _always_exits(stmt.orelse)
-                stmt.body = self.exits(stmt.body, in_loop) or [gast.Pass()]
-                stmt.orelse = self.exits(stmt.orelse, in_loop)
+                after_body = rest if rest and else_exits and not body_exits else []
+                after_else = rest if rest and body_exits else []
+                stmt.body = self.exits(stmt.body + after_body, in_loop) or [gast.Pass()]
+                stmt.orelse = self.exits(stmt.orelse + after_else, in_loop)
                 out.append(stmt)
-                if rest:
-                    if body_exits:
-                        stmt.orelse = stmt.orelse + self.exits(rest, in_loop)
-                    elif else_exits:
-                        stmt.body = stmt.body + self.exits(rest, in_loop)
-                    else:
-                        out.append(self.guard(rest, in_loop))
+                if rest and not (body_exits or else_exits):
+                    out.append(self.guard(rest, in_loop))
                 return out
             stmt.body = self.exits(stmt.body, True)
             out.append(stmt)
@@ -179,18 +179,35 @@ class _Lowering:
             for field in ("body", "orelse"):
                 if isinstance(stmt, (gast.If, gast.For, gast.While)):
                     setattr(stmt, field, self.loops(getattr(stmt, field)))
-            out.append(self.range_loop(stmt) if isinstance(stmt, gast.For) else stmt)
+            out.extend(self.range_loop(stmt) if isinstance(stmt, gast.For) else [stmt])
         return out
 
-    def range_loop(self, loop: gast.For) -> gast.For:
+    def range_loop(self, loop: gast.For) -> list:
         """``for x in xs`` as ``for i in range(len(xs)): x = xs[i]`` (likewise
-        through ``enumerate`` and ``zip``)."""
+        through ``enumerate`` and ``zip``), and the statements that go before
+        it.  Python evaluates the iterable once: an expression, or a name the
+        body assigns, is bound to a fresh name before the loop.  The loop's
+        index is not assigned in the body, so that the adjoint loop, which
+        sets it, sees the value each turn left in it."""
+        stored = _stores_in(loop)
+        before = []
         if _call_to(loop.iter, "range"):
-            return loop
+            args = loop.iter.args
+            names = ["start", "stop", "step"] if len(args) > 1 else ["stop"]
+            loop.iter.args = [self.once(a, n, stored, before, loop) if _loads(a) & stored else a
+                              for a, n in zip(args, names)]
+            if isinstance(loop.target, gast.Name) and loop.target.id in _stores_in(loop.body):
+                target, index = loop.target, self.namer.fresh(loop.target.id)
+                loop.target = _name(index, True)
+                loop.body = [gast.copy_location(_assign(target.id, _name(index)), loop)] + loop.body
+            return before + [loop]
         counter = _enumerate_counter(loop)
+        if counter in _stores_in(loop.body):
+            counter = None
         index = counter or self.namer.fresh("i")
         items, lengths = [], []
-        self.items(loop.target, loop.iter, index, items, lengths, counter)
+        self.items(loop.target, loop.iter, index, items, lengths, counter,
+                   lambda source, name: self.once(source, name, stored, before, loop))
         for item in items:  # located at the loop's header, 'for x in xs'
             gast.copy_location(item, loop)
             item.end_lineno, item.end_col_offset = loop.iter.end_lineno, loop.iter.end_col_offset
@@ -199,23 +216,41 @@ class _Lowering:
         loop.target = _name(index, True)
         loop.iter = gast.Call(func=_name("range"), args=[length], keywords=[])
         loop.body = items + loop.body
-        return loop
+        return before + [loop]
 
-    def items(self, target, source, index, items, lengths, counter) -> None:
-        """The assignments that give ``target`` its item of ``source``."""
+    def once(self, expr, name: str, stored: set, before: list, loop):
+        """``expr``, or a fresh name bound to it before ``loop`` (appended to
+        ``before``) where reading it each turn could differ from reading it
+        once: an expression that is not a constant, or a name that ``loop``
+        assigns."""
+        if isinstance(expr, gast.Constant) or (
+                isinstance(expr, gast.Name) and expr.id not in stored) or (
+                _negative_constant(expr)):
+            return expr
+        fresh = self.namer.fresh(name)
+        bind = gast.copy_location(_assign(fresh, expr), loop)
+        bind.end_lineno, bind.end_col_offset = loop.iter.end_lineno, loop.iter.end_col_offset
+        before.append(bind)
+        return _name(fresh)
+
+    def items(self, target, source, index, items, lengths, counter, once) -> None:
+        """The assignments that give ``target`` its item of ``source``; ``once``
+        evaluates a source once, before the loop."""
         if _call_to(source, "enumerate") and isinstance(target, gast.Tuple) and len(target.elts) == 2:
             first, second = target.elts
-            start = source.args[1] if len(source.args) > 1 else None
+            start = _enumerate_start(source)
             if start is not None or not (isinstance(first, gast.Name) and first.id == counter):
                 value = _name(index) if start is None else gast.BinOp(
                     left=_name(index), op=gast.Add(), right=start)
                 items.append(gast.Assign(targets=[first], value=value, type_comment=None))
-            self.items(second, source.args[0], index, items, lengths, counter)
+            self.items(second, source.args[0], index, items, lengths, counter, once)
         elif _call_to(source, "zip") and isinstance(target, gast.Tuple) and len(
                 target.elts) == len(source.args):
             for sub, part in zip(target.elts, source.args):
-                self.items(sub, part, index, items, lengths, counter)
+                self.items(sub, part, index, items, lengths, counter, once)
         else:
+            plural = target.id + "s" if isinstance(target, gast.Name) else "items"
+            source = once(source, plural)
             lengths.append(_len(source))
             item = gast.Subscript(value=source, slice=_name(index), ctx=gast.Load())
             items.append(gast.Assign(targets=[target], value=item, type_comment=None))
@@ -239,16 +274,14 @@ class _Lowering:
                 _flag_jumps(stmt, flag)
                 out.append(gast.copy_location(_assign(flag, _const(False)), stmt))
                 rest = [gast.copy_location(gast.If(test=_not(flag), body=rest, orelse=[]), rest[0])]
-            stmt.body = self.jumps(stmt.body)
-            stmt.orelse = self.jumps(stmt.orelse)
-            if rest and body_jumps:
-                stmt.orelse = stmt.orelse + self.jumps(rest)
-            elif rest and else_jumps:
-                stmt.body = stmt.body + self.jumps(rest)
-            elif rest:
-                out.append(stmt)
-                return out + self.jumps(rest)
-            stmt.body = stmt.body or [gast.Pass()]
+            # what follows a branch that always jumps runs in the other branch,
+            # lowered with it (a jump nested there skips it too)
+            after_body = rest if rest and else_jumps and not body_jumps else []
+            after_else = rest if rest and body_jumps else []
+            stmt.body = self.jumps(stmt.body + after_body) or [gast.Pass()]
+            stmt.orelse = self.jumps(stmt.orelse + after_else)
+            if rest and not (body_jumps or else_jumps):
+                return out + [stmt] + self.jumps(rest)
             return out + [stmt]
         return out
 
@@ -307,10 +340,35 @@ def _call_to(node, name: str) -> bool:
 def _enumerate_counter(loop: gast.For):
     """The counter's name in ``for i, x in enumerate(xs)``, to serve as the index."""
     target, it = loop.target, loop.iter
-    if (_call_to(it, "enumerate") and len(it.args) == 1 and isinstance(target, gast.Tuple)
-            and len(target.elts) == 2 and isinstance(target.elts[0], gast.Name)):
+    if (_call_to(it, "enumerate") and _enumerate_start(it) is None
+            and isinstance(target, gast.Tuple) and len(target.elts) == 2
+            and isinstance(target.elts[0], gast.Name)):
         return target.elts[0].id
     return None
+
+
+def _enumerate_start(call):
+    """The ``start`` of ``enumerate(xs, start)`` (positional or keyword), or ``None``."""
+    if len(call.args) > 1:
+        return call.args[1]
+    return next((k.value for k in call.keywords if k.arg == "start"), None)
+
+
+def _stores_in(node) -> set:
+    """Names that ``node`` (a statement or a list of them) assigns, nested
+    scopes excluded."""
+    nodes = node if isinstance(node, list) else [node]
+    return {n.id for stmt in nodes for n in _walk(stmt)
+            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+
+
+def _loads(node) -> set:
+    return {n.id for n in _walk(node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+
+
+def _negative_constant(node) -> bool:
+    return (isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub)
+            and isinstance(node.operand, gast.Constant))
 
 
 def _len(node):
