@@ -135,16 +135,15 @@ def star_args(x, *rest):  # <- varargs
     return np.sum(x)
 
 
-def array_write(x):
-    y = x * 1.0
-    y[0] = 2.0  # <- write
+def nested_write(x):
+    y = np.zeros((2, 3))
+    y[0][1] = x[0]  # <- write
     return np.sum(y)
 
 
-def augmented_array_write(x):
-    y = x * 1.0
-    y[1:] += 1.0  # <- augwrite
-    return np.sum(y)
+def dict_argument_write(x, params):
+    params["w"] = x  # <- dictwrite
+    return np.sum(x)
 
 
 def attribute_write(x):
@@ -207,8 +206,7 @@ UNSUPPORTED = [
     (chained_comparison, "chained", "0 < x[0] < 1", "chained comparison"),
     (no_return, "noreturn", "def no_return(x):", "no 'return'"),
     (star_args, "varargs", "rest", "*args"),
-    (array_write, "write", "y[0]", "writing into an array"),
-    (augmented_array_write, "augwrite", "y[1:]", "writing into an array"),
+    (nested_write, "write", "y[0]", "write into a named array with one index"),
     (attribute_write, "setattr", "x.flags.writeable", "assigning to an attribute"),
     (import_inside, "import", "import math", "import inside the function"),
     (delete, "del", "del y", "'del' statement"),
@@ -227,6 +225,13 @@ def test_unsupported_construct(f, marker, snippet, words):
     message = assert_located(error, marker, snippet)
     assert words in message.splitlines()[0], message
     assert f", in {f.__name__}: " in message
+
+
+def test_changing_a_dict_argument_in_place():
+    with pytest.raises(UnsupportedSyntaxError) as info:
+        sourcegrad.grad(dict_argument_write)(X, {})
+    message = assert_located(info.value, "dictwrite", 'params["w"]')
+    assert "changing a dict in place is not supported" in message
 
 
 def test_source_is_shown_also_for_source():

@@ -34,6 +34,8 @@ def activity(fn: gast.FunctionDef, ops: dict, wrt) -> frozenset:
     a fixed point over the assignments in source order.
     """
     stmts = [(s.targets[0].id, ops[id(s)].inputs()) for s in assignments(fn.body)]
+    stmts += [(w.targets[0].value.id, [n.id for n in gast.walk(w.value) if isinstance(n, gast.Name)])
+              for w in assignments(fn.body, writes=True)]
     varied = set(wrt)
     while True:
         size = len(varied)

@@ -109,11 +109,19 @@ def _check_node(child, where: Where) -> None:
     if isinstance(child, (gast.Assign, gast.AugAssign, gast.AnnAssign)):
         targets = child.targets if isinstance(child, gast.Assign) else [child.target]
         for target in targets:
+            if isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name):
+                if isinstance(target.slice, gast.Constant) and isinstance(target.slice.value, str):
+                    raise where.error(
+                        UnsupportedSyntaxError, target,
+                        "changing a dict in place is not supported; build a new dict",
+                    )
+                continue
             for sub in gast.walk(target):
                 if isinstance(sub, gast.Subscript):
                     raise where.error(
                         UnsupportedSyntaxError, sub,
-                        "writing into an array ('y[i] = v') is not supported yet",
+                        "this write is not supported: write into a named array with one "
+                        "index, as in 'y[i, j] = v'",
                     )
                 if isinstance(sub, gast.Attribute):
                     raise where.error(

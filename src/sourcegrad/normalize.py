@@ -20,6 +20,7 @@ Invariant established: every statement of the body is one of
                                       lower stage)
 ``while test: ...``                   the test's statements repeated at the
                                       end of the body, into the same name
+``name[index] = atom``                 a write into an array, in place
 ``break``                             last in its branch (lower stage)
 ``return name``                       once, as the last statement
 ====================================  ======================================
@@ -343,17 +344,39 @@ class _Normalizer:
 
     def augmented(self, stmt) -> None:
         """``x += e`` becomes ``x = x + e``, unless the in-place update of ``x``
-        would show through another name that is read later."""
+        would show through another name that is read later; ``y[i] += e``
+        becomes ``y[i] = y[i] + e``."""
+        if isinstance(stmt.target, gast.Subscript):
+            read = gast.Subscript(value=stmt.target.value, slice=stmt.target.slice,
+                                  ctx=gast.Load())
+            self.store(stmt.target, gast.BinOp(left=read, op=stmt.op, right=stmt.value))
+            return
         name = stmt.target.id
+        self.refuse_shared(stmt, name, f"Write '{name} = {name} "
+                           f"{_SYMBOLS.get(type(stmt.op), '<op>')} ...' to make a new array")
+        self.assign(name, gast.BinOp(left=_name(name), op=stmt.op, right=self.atom(stmt.value)))
+
+    def store(self, target, value) -> None:
+        """``y[index] = value``: a write into the array ``y``, kept in place."""
+        name = target.value.id
+        if name not in self.locals:
+            raise self.error(target, f"writing into {name}, which is not a local name or "
+                                     "a parameter, is not supported")
+        self.refuse_shared(target, name, f"Copy it first: '{name} = {name}.copy()'")
+        part = self.atom(value)
+        index = self.index(target.slice)
+        write = gast.Subscript(value=_name(name), slice=index, ctx=gast.Store())
+        self.emit(gast.Assign(targets=[write], value=part, type_comment=None))
+
+    def refuse_shared(self, stmt, name: str, fix: str) -> None:
+        """Raise if updating ``name`` in place would change another name read later."""
         shared = sorted(self.sharing.shared(name) & self.read_later)
         if shared:
             raise self.error(
                 stmt, f"this updates the array {name} in place, and {name} may share memory "
                 f"with {shared[0]}, which is read later: NumPy changes {shared[0]} too, and "
-                f"sourcegrad does not follow in-place updates. Write '{name} = {name} "
-                f"{_SYMBOLS.get(type(stmt.op), '<op>')} ...' to make a new array",
+                f"sourcegrad does not follow in-place updates. {fix}",
             )
-        self.assign(name, gast.BinOp(left=_name(name), op=stmt.op, right=self.atom(stmt.value)))
 
     def chain(self, targets, value) -> None:
         """``t1 = t2 = ... = value``: ``value`` is evaluated once, before any binding."""
@@ -376,6 +399,8 @@ class _Normalizer:
             self.assign(target.id, self.rhs(value))
         elif isinstance(target, (gast.Tuple, gast.List)):
             self.unpack(target, value)
+        elif isinstance(target, gast.Subscript):
+            self.store(target, value)
         else:
             raise self.error(target, "this assignment target is not supported")
 

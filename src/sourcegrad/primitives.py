@@ -66,16 +66,22 @@ def primitives(fn: gast.FunctionDef, namespace, where) -> dict:
     return {id(stmt): _match(stmt, namespace, where) for stmt in assignments(fn.body)}
 
 
-def assignments(body: list) -> list:
-    """The assignments of ``body``, in branches and loops too, in source order."""
+def assignments(body: list, writes=False) -> list:
+    """The assignments to a name of ``body`` (with ``writes``: the writes into
+    an array, ``y[i] = v``), in branches and loops too, in source order."""
     out = []
     for stmt in body:
-        if isinstance(stmt, gast.Assign):
+        if isinstance(stmt, gast.Assign) and is_write(stmt) == writes:
             out.append(stmt)
         for field in ("body", "orelse"):
             if isinstance(stmt, (gast.If, gast.For, gast.While)):
-                out.extend(assignments(getattr(stmt, field)))
+                out.extend(assignments(getattr(stmt, field), writes))
     return out
+
+
+def is_write(stmt) -> bool:
+    """Whether ``stmt`` writes into an array: ``y[index] = v``."""
+    return isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Subscript)
 
 
 def lookup_spelled(parts, namespace):
@@ -176,6 +182,11 @@ def _bind(template, args, keywords, stmt, where, label) -> Op:
         bound = dict(enumerate(args)) | {k.arg: k.value for k in keywords}
         return Op(bound=bound, missing=error)
     return Op(template, bound)
+
+
+def index_expression(index):
+    """An index as an expression: slices are written ``np.s_[...]``."""
+    return _index(index)
 
 
 def _index(index):

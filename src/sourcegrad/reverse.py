@@ -40,10 +40,10 @@ import gast
 
 from .emit import comment, to_source
 from .inline import instantiate
-from .names import Namer, identifiers
-from .primitives import assignments
+from .names import Namer, attribute_chain, identifiers
+from .primitives import assignments, index_expression, is_write
 from .ssa import mutable_names
-from .tape import bindings, instrument, needs_counter, pop
+from .tape import bindings, instrument, needed_pops, needs_counter, pop
 
 
 def _name(id_, ctx=None):
@@ -51,7 +51,8 @@ def _name(id_, ctx=None):
 
 
 def _call(func: str, *args):
-    return gast.Call(func=_name(func), args=list(args), keywords=[])
+    """``func(*args)``; ``func`` may be dotted, as in ``np.copy``."""
+    return gast.Call(func=attribute_chain(func.split(".")), args=list(args), keywords=[])
 
 
 def reverse(fn: gast.FunctionDef, ops: dict, active, wrt, where, single=True,
@@ -123,9 +124,14 @@ class _Reverse:
         self.require_rules()
         body = self.fn.body[:-1]
         sweep, after = self.sweep(body, state)
-        sites = {}  # the pops in the sweep (a loop may have drafted its body twice)
+        present = {id(node) for node in gast.walk(gast.Module(body=sweep, type_ignores=[]))
+                   if id(node) in self.pops}  # a loop may have drafted its body twice
+        live = _locals(self.fn) - _assigned(self.fn.body) | set(after.init)
+        keep = needed_pops(sweep, present, live)
+        sweep = _without(sweep, present - keep)
+        sites = {}
         for node in gast.walk(gast.Module(body=sweep, type_ignores=[])):
-            if id(node) in self.pops:
+            if id(node) in keep:
                 site, name, _ = self.pops[id(node)]
                 sites.setdefault(site, []).insert(0, name)
         primal = self.primal(body, sites)
@@ -214,9 +220,9 @@ class _Reverse:
         if not sites and not (self.counted & self.nested):
             return code
         unbound = set()
-        for site, names in sites.items():
-            unbound |= {n for n in names if n != self.site_names[site]
-                        or site in self.bound.maybe_unbound}
+        for site, names in sites.items():  # a record, or a target perhaps unbound
+            unbound |= {n for n in names if isinstance(n, str) and (
+                n != self.site_names[site] or site in self.bound.maybe_unbound)}
         start = [gast.Assign(targets=[_name(self.tape, gast.Store())],
                              value=gast.List(elts=[], ctx=gast.Load()), type_comment=None)]
         start += [gast.Assign(targets=[_name(n, gast.Store())],
@@ -242,6 +248,8 @@ class _Reverse:
         return out, state
 
     def statement(self, stmt, state, heading):
+        if is_write(stmt):
+            return self.write(stmt, state)
         if isinstance(stmt, gast.Assign):
             return self.assignment(stmt, state)
         if isinstance(stmt, gast.If):
@@ -270,6 +278,41 @@ class _Reverse:
                     restore = gast.copy_location(pop(self.tape, name), stmt)
                     self.pops[id(restore)] = (id(stmt), name, restore)  # kept: ids stay unique
                     code.append(restore)
+        return code, state
+
+    def write(self, stmt, state):
+        """The adjoint of ``y[index] = v``: ``v`` gets the adjoint of the items
+        written, whose adjoint starts again from zero (in place, in an array of
+        the sweep's own); the items' old values come back from the tape."""
+        target = stmt.targets[0]
+        name, value = target.value.id, stmt.value
+        adjoint = self.adjoints.get(name)
+        code = []
+        if adjoint in state.init:
+            index = index_expression(copy.deepcopy(target.slice))
+            if isinstance(value, gast.Name) and self.adjoint_of(value.id) is not None:
+                part = _call("unbroadcast", _call("pick", _name(adjoint), index), value)
+                owned = adjoint in state.owned  # pick copies: the adjoint stays unshared
+                code, state = self.settle([gast.AugAssign(
+                    target=_name(self.adjoint_of(value.id), gast.Store()), op=gast.Add(),
+                    value=part)], state)
+                if owned:
+                    state = State(state.init, state.owned | {adjoint})
+            if adjoint not in state.owned:
+                code.append(gast.Assign(targets=[_name(adjoint, gast.Store())],
+                                        value=_call("np.copy", _name(adjoint)), type_comment=None))
+            code.append(gast.Assign(
+                targets=[gast.Subscript(value=_name(adjoint), slice=copy.deepcopy(target.slice),
+                                        ctx=gast.Store())],
+                value=gast.Constant(value=0.0, kind=None), type_comment=None))
+            state = State(state.init, state.owned | {adjoint})
+        if name in self.saved:
+            old = gast.Subscript(value=_name(name), slice=copy.deepcopy(target.slice),
+                                 ctx=gast.Load())
+            restore = gast.copy_location(pop(self.tape, gast.Subscript(
+                value=_name(name), slice=copy.deepcopy(target.slice), ctx=gast.Store())), stmt)
+            self.pops[id(restore)] = (id(stmt), _call("np.copy", old), restore)
+            code.append(restore)
         return code, state
 
     def call(self, stmt, op, adjoint) -> list:
@@ -355,8 +398,14 @@ class _Reverse:
                 break
             before |= missing
             start = State(start.init | missing, (start.owned | missing) - lost)
+        gained = end.owned - start.owned - (end.init - start.init)
+        if gained:  # the body copies an adjoint to update it in place: copy it once
+            start = State(start.init, start.owned | gained)
+            body, end = self.block(stmt.body, start, heading)
         body += self.zeros(start.init - end.init, start.init)
-        code = self.zeros(before)
+        code = self.zeros(before) + [gast.Assign(
+            targets=[_name(b, gast.Store())], value=_call("np.copy", _name(b)),
+            type_comment=None) for b in sorted(gained)]
         if not body:
             return code, start
         counter = self.counters.get(id(stmt))
@@ -407,6 +456,24 @@ def _locals(fn) -> set:
     args = fn.args
     return {a.id for a in args.posonlyargs + args.args + args.kwonlyargs} | {
         n.id for n in gast.walk(fn) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+
+
+def _assigned(body) -> set:
+    return {n.id for s in body for n in gast.walk(s)
+            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+
+
+def _without(body, drop: set) -> list:
+    """``body`` without the statements whose ids are in ``drop``, at any depth."""
+    out = []
+    for stmt in body:
+        if id(stmt) in drop:
+            continue
+        if isinstance(stmt, (gast.If, gast.For, gast.While)):
+            stmt.body = _without(stmt.body, drop) or [gast.Pass()]
+            stmt.orelse = _without(stmt.orelse, drop)
+        out.append(stmt)
+    return out
 
 
 def _initialised(code) -> set:

@@ -17,7 +17,7 @@ __all__ = [
     "prod_grad", "var_grad", "uncumsum", "norm_grad", "sign_safe_div", "cast_grad",
     "between", "below", "above", "either", "inner_left", "inner_right", "matmul_left",
     "matmul_right", "dot_left", "dot_right", "power_log", "add_at", "item", "Grads",
-    "densify",
+    "densify", "pick",
 ]
 
 
@@ -433,3 +433,8 @@ def add_at(out, index, g):
         out[index] += g
     else:
         np.add.at(out, index, g)
+
+
+def pick(g, index):
+    """A copy of ``g[index]`` (a basic index gives a view of ``g``)."""
+    return np.array(g[index])

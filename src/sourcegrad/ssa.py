@@ -64,12 +64,15 @@ def single_assignment(fn: gast.FunctionDef) -> gast.FunctionDef:
 
 
 def mutable_names(fn: gast.FunctionDef) -> set:
-    """Names assigned inside a branch or a loop (loop variables included)."""
+    """Names assigned inside a branch or a loop (loop variables included), and
+    arrays written into (``y[i] = v``)."""
     out = set()
     for stmt in fn.body:
         if isinstance(stmt, (gast.If, gast.For, gast.While)):
             out |= {n.id for n in gast.walk(stmt)
                     if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+        out |= {n.value.id for n in gast.walk(stmt) if isinstance(n, gast.Subscript)
+                and isinstance(n.ctx, gast.Store) and isinstance(n.value, gast.Name)}
     return out
 
 
@@ -86,7 +89,7 @@ def _separate_updates(body: list, mutable: set, namer: Namer) -> list:
                 setattr(stmt, field, _separate_updates(getattr(stmt, field), mutable, namer))
         if isinstance(stmt, gast.If) and _tested(stmt) in _stored(stmt.body + stmt.orelse):
             out.append(_copy_test(stmt, namer))
-        target = stmt.targets[0].id if isinstance(stmt, gast.Assign) else None
+        target = getattr(stmt.targets[0], "id", None) if isinstance(stmt, gast.Assign) else None
         if target in mutable and any(isinstance(n, gast.Name) and n.id == target
                                      for n in gast.walk(stmt.value)):
             fresh = namer.fresh(target)
@@ -131,7 +134,8 @@ def _forward_items(fn: gast.FunctionDef, mutable: set) -> None:
     int, in straight-line code."""
     literals = {}
     for stmt in fn.body:
-        if not isinstance(stmt, gast.Assign) or stmt.targets[0].id in mutable:
+        if not isinstance(stmt, gast.Assign) or getattr(stmt.targets[0], "id", None) in (
+                mutable | {None}):
             continue
         value = stmt.value
         if isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name):

@@ -51,14 +51,17 @@ def _assign(name: str, value):
     return gast.Assign(targets=[_name(name, True)], value=value, type_comment=None)
 
 
-def push(tape: str, name: str):
-    """``tape.append(name)``."""
-    return gast.Expr(value=_call(tape, "append", [_name(name)]))
+def push(tape: str, value):
+    """``tape.append(value)``; ``value`` a name or an expression."""
+    return gast.Expr(value=_call(tape, "append", [_name(value) if isinstance(value, str)
+                                                   else value]))
 
 
-def pop(tape: str, name: str):
-    """``name = tape.pop()``."""
-    return _assign(name, _call(tape, "pop"))
+def pop(tape: str, target):
+    """``target = tape.pop()``; ``target`` a name or an assignable expression."""
+    if isinstance(target, str):
+        return _assign(target, _call(tape, "pop"))
+    return gast.Assign(targets=[target], value=_call(tape, "pop"), type_comment=None)
 
 
 @dataclass
@@ -86,7 +89,7 @@ def _stores(stmt) -> set:
 def _bind(body, sure: set, maybe: set, found: Bindings):
     """Walk ``body`` from the names surely and maybe bound; return both after."""
     for stmt in body:
-        if isinstance(stmt, gast.Assign):
+        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
             name = stmt.targets[0].id
             if name not in maybe:
                 found.first.add(id(stmt))
@@ -115,8 +118,8 @@ def instrument(body: list, sites: dict, counters: dict, tape: str, rewrites=None
     rewrites = rewrites or {}
     out = []
     for stmt in body:
-        for name in sites.get(id(stmt), ()):
-            out.append(gast.copy_location(push(tape, name), stmt))
+        for saved in sites.get(id(stmt), ()):
+            out.append(gast.copy_location(push(tape, saved), stmt))
         if isinstance(stmt, gast.If):
             stmt = gast.If(test=stmt.test, body=instrument(stmt.body, sites, counters, tape,
                                                            rewrites, in_loop),
@@ -160,3 +163,51 @@ def needs_counter(loop) -> bool:
         if isinstance(stmt, gast.If):
             todo.extend(stmt.body + stmt.orelse)
     return False
+
+
+def needed_pops(sweep: list, pops: set, live_out: set) -> set:
+    """The pops of ``sweep`` (ids in ``pops``) whose restored value some later
+    adjoint code reads: a liveness analysis run backwards over the sweep,
+    loops to a fixed point.  The others, and their pushes, can go."""
+    needed = set()
+    _needed(sweep, set(live_out), pops, needed)
+    return needed
+
+
+def _written(stmt):
+    """The name a pop restores: ``v`` in ``v = tape.pop()`` and ``v[i] = ...``."""
+    target = stmt.targets[0]
+    return target.id if isinstance(target, gast.Name) else target.value.id
+
+
+def _needed(body, live: set, pops: set, needed: set) -> set:
+    for stmt in reversed(body):
+        if id(stmt) in pops:
+            name = _written(stmt)
+            if name in live:
+                needed.add(id(stmt))
+                if isinstance(stmt.targets[0], gast.Name):
+                    live = live - {name}
+                live = live | _loads(stmt.targets[0])
+        elif isinstance(stmt, gast.If):
+            live = (_needed(stmt.body, set(live), pops, needed)
+                    | _needed(stmt.orelse, set(live), pops, needed) | _loads(stmt.test))
+        elif isinstance(stmt, (gast.For, gast.While)):
+            inside = set(live)
+            while True:
+                start = _needed(stmt.body, set(inside), pops, set())
+                if start <= inside:
+                    break
+                inside |= start
+            _needed(stmt.body, inside, pops, needed)
+            live = inside | _loads(stmt.iter if isinstance(stmt, gast.For) else stmt.test)
+        elif (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)):
+            live = (live - {stmt.targets[0].id}) | _loads(stmt.value)
+        else:
+            live = live | _loads(stmt)
+    return live
+
+
+def _loads(node) -> set:
+    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name)
+            and isinstance(n.ctx, gast.Load)}
