@@ -31,6 +31,8 @@ CASES = {
     "matvec_tanh": 0,
     "softmax_cross_entropy": 0,
     "broadcasting": (0, 1, 2),
+    "rnn": (0, 1, 3),  # a loop that saves its state on the tape
+    "huber": 0,  # an if inside a loop
 }
 
 
@@ -70,6 +72,31 @@ def test_golden_files_compute_the_gradients():
     assert value == pytest.approx(functions.broadcasting(X, b, s))
     assert gX.shape == X.shape and gb.shape == b.shape and np.shape(gs) == ()
     sourcegrad.check_grads(functions.broadcasting, (X, b, s))
+
+
+def _golden_inputs():
+    rng = np.random.default_rng(1)
+    rnn = (0.5 * rng.standard_normal((3, 3)), rng.standard_normal((3, 2)),
+           rng.standard_normal((4, 2)), rng.standard_normal(3))
+    huber = (np.array([0.3, -1.7, 0.9, 2.4, -0.2]), 1.0)  # both branches, away from |v| = 1
+    return {"rnn": rnn, "huber": huber}
+
+
+@pytest.mark.parametrize("name", ["rnn", "huber"])
+def test_control_flow_golden_files_compute_the_gradients(name):
+    """The loops' golden text runs: its gradients match central differences."""
+    from tests.programs.helpers import numeric_grad
+
+    args = _golden_inputs()[name]
+    namespace = {}
+    exec(compile((GOLDEN / f"{name}.py").read_text(), f"{name}.py", "exec"), namespace)
+    value, grads = namespace[f"grad_{name}"](*args)
+    f = getattr(functions, name)
+    assert value == pytest.approx(f(*args))
+    wrt = CASES[name] if isinstance(CASES[name], tuple) else (CASES[name],)
+    grads = grads if isinstance(CASES[name], tuple) else (grads,)
+    for i, g in zip(wrt, grads):
+        np.testing.assert_allclose(g, numeric_grad(f, args, {}, i), rtol=1e-6, atol=1e-8)
 
 
 def test_header_names_the_source():

@@ -23,3 +23,20 @@ def softmax_cross_entropy(logits, labels):
 def broadcasting(X, b, s):
     z = (X - b) / s
     return np.mean(z ** 2)
+
+
+def rnn(W, U, x, h0):
+    h = h0
+    for t in range(x.shape[0]):
+        h = np.tanh(W @ h + U @ x[t])
+    return np.sum(h)
+
+
+def huber(r, delta):
+    total = 0.0
+    for v in r:
+        if np.abs(v) <= delta:
+            total = total + 0.5 * v * v
+        else:
+            total = total + delta * (np.abs(v) - 0.5 * delta)
+    return total
