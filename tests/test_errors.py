@@ -97,15 +97,14 @@ def global_statement(x):
     return np.sum(x)
 
 
-def nested_def(x):
-    def inner(t):  # <- def
+def passed_function(x):
+    def inner(t):
         return t * 2.0
-    return np.sum(x)
+    return np.sum(np.apply_along_axis(inner, 0, x))  # <- def
 
 
 def lambda_inside(x):
-    double = lambda t: t * 2.0  # <- lambda
-    return np.sum(double(x))
+    return np.sum(np.apply_along_axis(lambda t: t * 2.0, 0, x))  # <- lambda
 
 
 def list_comprehension(x):
@@ -198,8 +197,8 @@ UNSUPPORTED = [
     (generator, "yield", "yield np.sum(x)", "yield"),
     (class_inside, "class", "class Box:", "class definition"),
     (global_statement, "global", "global TOTAL", "'global' statement"),
-    (nested_def, "def", "def inner(t):", "nested function"),
-    (lambda_inside, "lambda", "lambda t: t * 2.0", "lambda"),
+    (passed_function, "def", "inner", "can only be called here"),
+    (lambda_inside, "lambda", "lambda t: t * 2.0", "only when assigned to a name"),
     (list_comprehension, "listcomp", "[x * k for k in range(3)]", "list comprehension"),
     (generator_expression, "genexp", "(np.sum(x * k) for k in range(3))", "generator expression"),
     (dict_comprehension, "dictcomp", "{k: x * k for k in range(3)}", "dict comprehension"),

@@ -43,6 +43,7 @@ class Namespace:
     globals: dict
     cells: dict = field(default_factory=dict)  # name -> closure cell
     seen: dict = field(default_factory=dict)
+    extra: dict = field(default_factory=dict)  # functions lifted out of the body
 
     def lookup(self, name: str):
         """The object ``name`` refers to; ``KeyError`` if it is not bound."""
@@ -52,6 +53,8 @@ class Namespace:
 
     def current(self, name: str):
         """What ``name`` refers to now, without recording it."""
+        if name in self.extra:
+            return self.extra[name]
         if name in self.cells:
             try:
                 return self.cells[name].cell_contents

@@ -19,6 +19,7 @@ import gast
 from . import __version__
 from .activity import activity
 from .check import check
+from .closures import LocalFunction, closures
 from .emit import emit, to_source
 from .names import MODULES, RESERVED, Namer, identifiers
 from .lower import lower
@@ -33,7 +34,7 @@ from . import runtime
 
 #: The stages of reverse mode, in order.
 REVERSE_STAGES = (
-    "parse", "check", "lower", "normalize", "single_assignment", "activity", "shapes", "reverse",
+    "parse", "check", "closures", "lower", "normalize", "single_assignment", "activity", "shapes", "reverse",
     "optimize", "emit", "load",
 )
 
@@ -84,8 +85,9 @@ def _debug(stage: str, tree) -> None:
 
 def _front(func, wrt):
     """The stages before the transformation: the normal form and its analyses."""
-    parsed = parse(func)
+    parsed = func.parsed if isinstance(func, LocalFunction) else parse(func)
     check(parsed.node, parsed.where)
+    parsed = closures(parsed)
     names, single = wrt_names(parsed.node, wrt, parsed.where)
     lowered = dataclasses.replace(parsed, node=lower(parsed.node))
     _debug("lower", lowered.node)
@@ -117,7 +119,7 @@ def compile_reverse(func, wrt=0) -> Compiled:
             unit.functions.append((optimize(part), c_parsed, seed))
     _debug("optimize", unit.functions[0][0])
     module, free, defaults = _module(unit)
-    callees = sorted({p.where.function for _, p, _ in unit.functions[1:]})
+    callees = sorted({func.__name__ for func, _ in unit.variants})
     text = emit(module, _header(parsed, "Reverse-mode", names, free, callees))
     return Compiled(text, grad_fn.name, free, parsed, names, parsed.node.body[-1], defaults)
 

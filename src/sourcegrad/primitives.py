@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import gast
 
 from . import rules
+from .closures import LocalFunction
 from .errors import NoRuleError, UnsupportedSyntaxError
 from .names import MODULES, dotted, resolve
 from .runtime import stop_gradient
@@ -124,7 +125,8 @@ def _primitive(obj, args, keywords, stmt, where, label) -> Op:
     found = rules.lookup(obj)
     if found is rules.ZERO:
         return ZERO
-    if found is None and isinstance(obj, types.FunctionType) and not _library(obj):
+    if found is None and (isinstance(obj, LocalFunction) or isinstance(
+            obj, types.FunctionType) and not _library(obj)):
         return _call(obj, args, keywords, stmt, where, label)
     if found is None:
         bound = dict(enumerate(args)) | {k.arg: k.value for k in keywords}
