@@ -3,9 +3,12 @@
 Invariant established: the function ends with its only ``return``; no
 ``continue`` remains; a ``break`` is the last statement of an ``if`` branch,
 and what followed the jump runs in the other branch (or under a flag that
-the jump sets); every ``for`` loop iterates over ``range(...)``.  Jumps
-become branch decisions, which the reverse pass replays like any other
-value.  Flags nobody reads are left to dead-code elimination.
+the jump sets); every ``for`` loop iterates over ``range(...)`` (through
+``enumerate``, ``zip`` and ``reversed`` too), whose bounds and whose
+sequence are evaluated once, before the loop, as Python does, and whose
+index the body does not assign.  Jumps become branch decisions, which the
+reverse pass replays like any other value.  Flags nobody reads are left to
+dead-code elimination.
 
 >>> import gast
 >>> from sourcegrad.emit import to_source
@@ -36,7 +39,10 @@ def f(xs, c):
 
 from __future__ import annotations
 
+import builtins
 import copy
+import keyword
+from typing import NamedTuple
 
 import gast
 
@@ -184,76 +190,99 @@ class _Lowering:
 
     def range_loop(self, loop: gast.For) -> list:
         """``for x in xs`` as ``for i in range(len(xs)): x = xs[i]`` (likewise
-        through ``enumerate`` and ``zip``), and the statements that go before
-        it.  Python evaluates the iterable once: an expression, or a name the
-        body assigns, is bound to a fresh name before the loop.  The loop's
-        index is not assigned in the body, so that the adjoint loop, which
-        sets it, sees the value each turn left in it."""
-        stored = _stores_in(loop)
-        before = []
+        through ``enumerate``, ``zip`` and ``reversed``), and the statements
+        that go before it.  Python evaluates the iterable once: an expression,
+        or a name the body assigns, is bound to a fresh name before the loop.
+        The loop's index is not assigned in the body, so that the adjoint
+        loop, which sets it, sees the value each turn left in it."""
+        head = _Head(loop, _stores_in(loop), [])
+        if _reversed_range(loop.iter):  # reversed(range(n)): range(n - 1, -1, -1)
+            bounds = loop.iter.args[0].args
+            start, stop = bounds if len(bounds) == 2 else (_const(0), bounds[0])
+            loop.iter = gast.copy_location(gast.Call(func=_name("range"), args=[
+                _minus_one(stop), _minus_one(start), _const(-1)], keywords=[]), loop.iter)
         if _call_to(loop.iter, "range"):
             args = loop.iter.args
             names = ["start", "stop", "step"] if len(args) > 1 else ["stop"]
-            loop.iter.args = [self.once(a, n, stored, before, loop) if _loads(a) & stored else a
+            loop.iter.args = [self.once(a, n, head) if _loads(a) & head.stored else a
                               for a, n in zip(args, names)]
             if isinstance(loop.target, gast.Name) and loop.target.id in _stores_in(loop.body):
                 target, index = loop.target, self.namer.fresh(loop.target.id)
                 loop.target = _name(index, True)
                 loop.body = [gast.copy_location(_assign(target.id, _name(index)), loop)] + loop.body
-            return before + [loop]
+            return head.before + [loop]
         counter = _enumerate_counter(loop)
         if counter in _stores_in(loop.body):
             counter = None
         index = counter or self.namer.fresh("i")
         items, lengths = [], []
-        self.items(loop.target, loop.iter, index, items, lengths, counter,
-                   lambda source, name: self.once(source, name, stored, before, loop))
+        self.items(loop.target, loop.iter, index, items, lengths, counter, head)
         for item in items:  # located at the loop's header, 'for x in xs'
-            gast.copy_location(item, loop)
-            item.end_lineno, item.end_col_offset = loop.iter.end_lineno, loop.iter.end_col_offset
+            _at_header(item, loop)
         length = lengths[0] if len(lengths) == 1 else gast.Call(
             func=_name("min"), args=lengths, keywords=[])
         loop.target = _name(index, True)
         loop.iter = gast.Call(func=_name("range"), args=[length], keywords=[])
         loop.body = items + loop.body
-        return before + [loop]
+        return head.before + [loop]
 
-    def once(self, expr, name: str, stored: set, before: list, loop):
-        """``expr``, or a fresh name bound to it before ``loop`` (appended to
-        ``before``) where reading it each turn could differ from reading it
-        once: an expression that is not a constant, or a name that ``loop``
-        assigns."""
+    def once(self, expr, name: str, head):
+        """``expr``, or a fresh name bound to it before the loop (appended to
+        ``head.before``) where reading it each turn could differ from reading
+        it once: an expression that is not a constant, or a name that the
+        loop assigns."""
         if isinstance(expr, gast.Constant) or (
-                isinstance(expr, gast.Name) and expr.id not in stored) or (
+                isinstance(expr, gast.Name) and expr.id not in head.stored) or (
                 _negative_constant(expr)):
             return expr
         fresh = self.namer.fresh(name)
-        bind = gast.copy_location(_assign(fresh, expr), loop)
-        bind.end_lineno, bind.end_col_offset = loop.iter.end_lineno, loop.iter.end_col_offset
-        before.append(bind)
+        head.before.append(_at_header(_assign(fresh, expr), head.loop))
         return _name(fresh)
 
-    def items(self, target, source, index, items, lengths, counter, once) -> None:
-        """The assignments that give ``target`` its item of ``source``; ``once``
-        evaluates a source once, before the loop."""
-        if _call_to(source, "enumerate") and isinstance(target, gast.Tuple) and len(target.elts) == 2:
+    def items(self, target, source, index, items, lengths, counter, head) -> None:
+        """The assignments that give ``target`` its item of ``source``."""
+        pair = isinstance(target, gast.Tuple) and len(target.elts) == 2
+        if _call_to(source, "enumerate") and pair and 1 <= len(source.args) <= 2:
             first, second = target.elts
-            start = _enumerate_start(source)
-            if start is not None or not (isinstance(first, gast.Name) and first.id == counter):
-                value = _name(index) if start is None else gast.BinOp(
-                    left=_name(index), op=gast.Add(), right=start)
+            if not (isinstance(first, gast.Name) and first.id == counter):
+                value = self.count(source, index, head)
                 items.append(gast.Assign(targets=[first], value=value, type_comment=None))
-            self.items(second, source.args[0], index, items, lengths, counter, once)
+            self.items(second, source.args[0], index, items, lengths, counter, head)
         elif _call_to(source, "zip") and isinstance(target, gast.Tuple) and len(
-                target.elts) == len(source.args):
+                target.elts) == len(source.args) and not source.keywords:
             for sub, part in zip(target.elts, source.args):
-                self.items(sub, part, index, items, lengths, counter, once)
+                self.items(sub, part, index, items, lengths, counter, head)
         else:
-            plural = target.id + "s" if isinstance(target, gast.Name) else "items"
-            source = once(source, plural)
-            lengths.append(_len(source))
-            item = gast.Subscript(value=source, slice=_name(index), ctx=gast.Load())
-            items.append(gast.Assign(targets=[target], value=item, type_comment=None))
+            value = self.item(source, index, lengths, head, target)
+            items.append(gast.Assign(targets=[target], value=value, type_comment=None))
+
+    def count(self, source, index, head):
+        """The count of ``enumerate(xs, start)`` at ``index``."""
+        start = _enumerate_start(source)
+        if start is None:
+            return _name(index)
+        return gast.BinOp(left=_name(index), op=gast.Add(), right=self.once(start, "start", head))
+
+    def item(self, source, index, lengths, head, target):
+        """The expression of ``source``'s item number ``index`` (its length
+        appended to ``lengths``): a tuple through ``enumerate`` and ``zip``."""
+        if _call_to(source, "enumerate") and 1 <= len(source.args) <= 2:
+            return gast.Tuple(elts=[self.count(source, index, head),
+                                    self.item(source.args[0], index, lengths, head, None)],
+                              ctx=gast.Load())
+        if _call_to(source, "zip") and not source.keywords:
+            return gast.Tuple(elts=[self.item(a, index, lengths, head, None)
+                                    for a in source.args], ctx=gast.Load())
+        plural = _plural(target)
+        if _call_to(source, "reversed") and len(source.args) == 1 and not source.keywords:
+            sequence = self.once(source.args[0], plural, head)
+            last = self.once(_minus_one(_len(sequence)), "last", head)
+            lengths.append(_len(sequence))
+            position = gast.BinOp(left=last, op=gast.Sub(), right=_name(index))
+            return gast.Subscript(value=sequence, slice=position, ctx=gast.Load())
+        sequence = self.once(source, plural, head)
+        lengths.append(_len(sequence))
+        return gast.Subscript(value=sequence, slice=_name(index), ctx=gast.Load())
 
     def jumps(self, body: list) -> list:
         """A loop body with no ``continue``, and each ``break`` last in its
@@ -369,6 +398,44 @@ def _loads(node) -> set:
 def _negative_constant(node) -> bool:
     return (isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub)
             and isinstance(node.operand, gast.Constant))
+
+
+class _Head(NamedTuple):
+    """A ``for`` loop being lowered: the names it assigns, and the statements
+    that go before it."""
+
+    loop: gast.For
+    stored: set
+    before: list
+
+
+def _at_header(stmt, loop):
+    """``stmt`` located at ``loop``'s header, ``for x in xs``."""
+    gast.copy_location(stmt, loop)
+    stmt.end_lineno, stmt.end_col_offset = loop.iter.end_lineno, loop.iter.end_col_offset
+    return stmt
+
+
+def _plural(target) -> str:
+    """A name for the sequence whose items ``target`` takes: ``xs`` for ``x``."""
+    if isinstance(target, gast.Name):
+        plural = target.id + "s"
+        if not keyword.iskeyword(plural) and not hasattr(builtins, plural):
+            return plural
+    return "items"
+
+
+def _reversed_range(node) -> bool:
+    """``reversed(range(stop))`` or ``reversed(range(start, stop))``."""
+    return (_call_to(node, "reversed") and len(node.args) == 1 and not node.keywords
+            and _call_to(node.args[0], "range") and 1 <= len(node.args[0].args) <= 2
+            and not node.args[0].keywords)
+
+
+def _minus_one(node):
+    if isinstance(node, gast.Constant) and isinstance(node.value, int):
+        return _const(node.value - 1)
+    return gast.BinOp(left=node, op=gast.Sub(), right=_const(1))
 
 
 def _len(node):

@@ -668,6 +668,180 @@ def enumerate_zip(X, Y):
     return s
 
 
+@program(arr(4), 0.7, wrt=(0, 1))
+def horner_with_reversed_range(c, t):
+    p = 0.0
+    for i in reversed(range(len(c))):
+        p = p * t + c[i]
+    return p
+
+
+@program(arr(5))
+def reversed_range_with_start(x):
+    s = 0.0
+    for i in reversed(range(1, 5)):
+        s = s * x[i] + x[i - 1]
+    return s
+
+
+@program(arr(6))
+def reversed_range_with_step(x):
+    s = 1.0
+    for i in reversed(range(0, 6, 2)):
+        s = s * x[i] + x[i + 1]
+    return s
+
+
+@program(arr(4, 2) - 1.0, wrt=0)
+def reversed_rows_backward_rnn(X):
+    h = np.zeros(2)
+    for row in reversed(X):
+        h = np.tanh(h * 0.5 + row)
+    return np.sum(h * h)
+
+
+@program(arr(4))
+def enumerate_reversed(x):
+    s = 0.0
+    for k, v in enumerate(reversed(x)):
+        s = s + v * k * v
+    return s
+
+
+@program(arr(3), arr(3), wrt=(0, 1))
+def zip_with_reversed(x, y):
+    s = 0.0
+    for a, b in zip(x, reversed(y)):
+        s = s + a * b * b
+    return s
+
+
+@program(arr(3), arr(3), wrt=(0, 1))
+def zip_into_one_name(x, y):
+    s = 0.0
+    for pair in zip(x, y):
+        s = s + pair[0] * np.sin(pair[1])
+    return s
+
+
+@program(arr(3, 2))
+def enumerate_into_one_name(X):
+    s = 0.0
+    for pair in enumerate(X * 2.0, 1):
+        s = s + np.sum(pair[1]) * pair[0]
+    return s
+
+
+@program(arr(3, 2))
+def enumerate_start_the_body_reassigns(X):
+    n = 1
+    s = 0.0
+    for k, row in enumerate(X, n):
+        n = n + 5
+        s = s + np.sum(row * row) * k
+    return s
+
+
+@program(arr(3, 2))
+def enumerate_counter_reassigned_in_body(X):
+    s = 0.0
+    for i, row in enumerate(X):
+        i = i * 2 + 1
+        s = s + np.sum(row) * i
+    return s
+
+
+@program(arr(6))
+def range_variable_reassigned_in_body(x):
+    s = 0.0
+    for i in range(3):
+        i = i * 2
+        s = s + x[i] * x[i + 1]
+    return s
+
+
+@program(arr(7))
+def range_bound_reassigned_in_body(x):
+    n = 3
+    s = 0.0
+    for i in range(n):
+        n = n + 1
+        s = s + x[i] * n
+    return s
+
+
+@program(arr(2, 3))
+def iterating_over_an_expression(X):
+    s = 0.0
+    for column in X.T:
+        s = s + np.prod(column)
+    return s
+
+
+@program(arr(4))
+def loop_target_shadows_the_iterable(x):
+    s = 0.0
+    for x in x:
+        s = s + x * x
+    return s
+
+
+@program(arr(3), arr(2, 3), wrt=(0, 1))
+def loop_target_shadows_a_parameter(x, X):
+    s = np.sum(x * x)
+    for x in X:
+        s = s + np.sum(np.exp(x))
+    return s
+
+
+@program(arr(3))
+def tuple_update_in_a_loop(x):
+    a, b = x, x * 0.5
+    for _ in range(4):
+        a, b = b, a * b + x
+    return np.sum(b)
+
+
+@program(np.array([0.5, 1.2, 0.8, 1.4, 1.1]))
+def running_max_by_branch(x):
+    m = x[0]
+    for i in range(1, x.shape[0]):
+        if x[i] > m:
+            m = x[i]
+    return m * np.sum(x)
+
+
+@program(np.array([0.5, 1.2, 0.8, 1.4, 1.1]))
+def running_max_by_builtin(x):
+    m = 0.0
+    for v in x:
+        m = max(m, v * v)
+    return m
+
+
+@program(arr(3))
+def loop_that_does_nothing(x):
+    for _ in range(3):
+        pass
+    return np.sum(x * x)
+
+
+@program(arr(3))
+def loop_over_arange(x):
+    s = 0.0
+    for k in np.arange(3):
+        s = s + x[k] * k
+    return s
+
+
+@program(arr(3))
+def while_test_computed_from_the_state(x):
+    y = x
+    while np.sum(y * y) < 50.0:
+        y = y * 1.5
+    return np.sum(y)
+
+
 # -- nested loops --------------------------------------------------------------
 
 @program(arr(3, 3), arr(3), wrt=(0, 1))
