@@ -107,13 +107,10 @@ def lambda_inside(x):
     return np.sum(np.apply_along_axis(lambda t: t * 2.0, 0, x))  # <- lambda
 
 
-def list_comprehension(x):
-    parts = [x * k for k in range(3)]  # <- listcomp
-    return np.sum(parts)
-
-
-def generator_expression(x):
-    return sum(np.sum(x * k) for k in range(3))  # <- genexp
+def comprehension_in_while_test(x):
+    while sum(v for v in x) < 10.0:  # <- whilecomp
+        x = x * 2.0
+    return np.sum(x)
 
 
 def dict_comprehension(x):
@@ -199,8 +196,8 @@ UNSUPPORTED = [
     (global_statement, "global", "global TOTAL", "'global' statement"),
     (passed_function, "def", "inner", "can only be called here"),
     (lambda_inside, "lambda", "lambda t: t * 2.0", "only when assigned to a name"),
-    (list_comprehension, "listcomp", "[x * k for k in range(3)]", "list comprehension"),
-    (generator_expression, "genexp", "(np.sum(x * k) for k in range(3))", "generator expression"),
+    (comprehension_in_while_test, "whilecomp", "sum(v for v in x) < 10.0",
+     "comprehension in a 'while' test"),
     (dict_comprehension, "dictcomp", "{k: x * k for k in range(3)}", "dict comprehension"),
     (chained_comparison, "chained", "0 < x[0] < 1", "chained comparison"),
     (no_return, "noreturn", "def no_return(x):", "no 'return'"),

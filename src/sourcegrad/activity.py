@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import gast
 
-from .primitives import assignments
+from .primitives import appends, assignments
 
 
 def activity(fn: gast.FunctionDef, ops: dict, wrt) -> frozenset:
@@ -36,6 +36,8 @@ def activity(fn: gast.FunctionDef, ops: dict, wrt) -> frozenset:
     stmts = [(s.targets[0].id, ops[id(s)].inputs()) for s in assignments(fn.body)]
     stmts += [(w.targets[0].value.id, [n.id for n in gast.walk(w.value) if isinstance(n, gast.Name)])
               for w in assignments(fn.body, writes=True)]
+    stmts += [(a.value.func.value.id, [n.id for n in gast.walk(a.value.args[0])
+                                       if isinstance(n, gast.Name)]) for a in appends(fn.body)]
     varied = set(wrt)
     while True:
         size = len(varied)

@@ -21,6 +21,7 @@ Invariant established: every statement of the body is one of
 ``while test: ...``                   the test's statements repeated at the
                                       end of the body, into the same name
 ``name[index] = atom``                 a write into an array, in place
+``name.append(atom)``                 an append to a local list
 ``break``                             last in its branch (lower stage)
 ``return name``                       once, as the last statement
 ====================================  ======================================
@@ -58,6 +59,7 @@ import gast
 import numpy as np
 
 from .errors import UnsupportedSyntaxError
+from .primitives import is_append
 from .names import Namer, attribute_chain, canonical, dotted, identifiers, resolve
 
 #: Temporaries are named after the operation that made them.
@@ -331,6 +333,10 @@ class _Normalizer:
             self.ret(stmt.value)
         elif isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Constant):
             pass  # a docstring or a bare constant
+        elif is_append(stmt) and stmt.value.func.value.id in self.locals:
+            call = stmt.value
+            call.args = [self.atom(call.args[0])]
+            self.emit(stmt)
         elif isinstance(stmt, (gast.Expr, gast.Assert, gast.Break)):
             self.emit(stmt)
         elif isinstance(stmt, gast.If):

@@ -20,6 +20,7 @@ from . import __version__
 from .activity import activity
 from .check import check
 from .closures import LocalFunction, closures
+from .comprehensions import comprehensions
 from .emit import emit, to_source
 from .names import MODULES, RESERVED, Namer, identifiers
 from .lower import lower
@@ -34,7 +35,7 @@ from . import runtime
 
 #: The stages of reverse mode, in order.
 REVERSE_STAGES = (
-    "parse", "check", "closures", "lower", "normalize", "single_assignment", "activity", "shapes", "reverse",
+    "parse", "check", "closures", "comprehensions", "lower", "normalize", "single_assignment", "activity", "shapes", "reverse",
     "optimize", "emit", "load",
 )
 
@@ -87,7 +88,7 @@ def _front(func, wrt):
     """The stages before the transformation: the normal form and its analyses."""
     parsed = func.parsed if isinstance(func, LocalFunction) else parse(func)
     check(parsed.node, parsed.where)
-    parsed = closures(parsed)
+    parsed = comprehensions(closures(parsed))
     names, single = wrt_names(parsed.node, wrt, parsed.where)
     lowered = dataclasses.replace(parsed, node=lower(parsed.node))
     _debug("lower", lowered.node)

@@ -80,6 +80,27 @@ def assignments(body: list, writes=False) -> list:
     return out
 
 
+def is_append(stmt) -> bool:
+    """Whether ``stmt`` appends to a list: ``items.append(v)``."""
+    if not isinstance(stmt, gast.Expr) or not isinstance(stmt.value, gast.Call):
+        return False
+    call = stmt.value
+    return (isinstance(call.func, gast.Attribute) and call.func.attr == "append"
+            and isinstance(call.func.value, gast.Name) and len(call.args) == 1
+            and not call.keywords)
+
+
+def appends(body: list) -> list:
+    """The appends to a list of ``body``, in branches and loops too."""
+    out = []
+    for stmt in body:
+        if is_append(stmt):
+            out.append(stmt)
+        if isinstance(stmt, (gast.If, gast.For, gast.While)):
+            out.extend(appends(stmt.body) + appends(stmt.orelse))
+    return out
+
+
 def is_write(stmt) -> bool:
     """Whether ``stmt`` writes into an array: ``y[index] = v``."""
     return isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Subscript)

@@ -41,7 +41,7 @@ import gast
 from .emit import comment, to_source
 from .inline import instantiate
 from .names import Namer, attribute_chain, identifiers
-from .primitives import assignments, index_expression, is_write
+from .primitives import assignments, index_expression, is_append, is_write
 from .ssa import mutable_names
 from .tape import bindings, instrument, needed_pops, needs_counter, pop
 
@@ -250,6 +250,8 @@ class _Reverse:
     def statement(self, stmt, state, heading):
         if is_write(stmt):
             return self.write(stmt, state)
+        if is_append(stmt):
+            return self.append(stmt, state)
         if isinstance(stmt, gast.Assign):
             return self.assignment(stmt, state)
         if isinstance(stmt, gast.If):
@@ -300,7 +302,7 @@ class _Reverse:
                     state = State(state.init, state.owned | {adjoint})
             if adjoint not in state.owned:
                 code.append(gast.Assign(targets=[_name(adjoint, gast.Store())],
-                                        value=_call("np.copy", _name(adjoint)), type_comment=None))
+                                        value=_call("owned", _name(adjoint)), type_comment=None))
             code.append(gast.Assign(
                 targets=[gast.Subscript(value=_name(adjoint), slice=copy.deepcopy(target.slice),
                                         ctx=gast.Store())],
@@ -313,6 +315,26 @@ class _Reverse:
                 value=_name(name), slice=copy.deepcopy(target.slice), ctx=gast.Store())), stmt)
             self.pops[id(restore)] = (id(stmt), _call("np.copy", old), restore)
             code.append(restore)
+        return code, state
+
+    def append(self, stmt, state):
+        """The adjoint of ``items.append(v)``: ``v`` gets the adjoint of the last
+        item, then the append is undone (the list is as it was before it)."""
+        call = stmt.value
+        name, value = call.func.value.id, call.args[0]
+        adjoint = self.adjoints.get(name)
+        code = []
+        if (adjoint in state.init and isinstance(value, gast.Name)
+                and self.adjoint_of(value.id) is not None):
+            last = gast.BinOp(left=_call("len", _name(name)), op=gast.Sub(),
+                              right=gast.Constant(value=1, kind=None))
+            code, state = self.settle([gast.AugAssign(
+                target=_name(self.adjoint_of(value.id), gast.Store()), op=gast.Add(),
+                value=_call("item", _name(adjoint), last, value))], state)
+        if name in self.saved:
+            undo = gast.Call(func=gast.Attribute(value=_name(name), attr="pop", ctx=gast.Load()),
+                             args=[], keywords=[])
+            code.append(gast.copy_location(gast.Expr(value=undo), stmt))
         return code, state
 
     def call(self, stmt, op, adjoint) -> list:
@@ -404,7 +426,7 @@ class _Reverse:
             body, end = self.block(stmt.body, start, heading)
         body += self.zeros(start.init - end.init, start.init)
         code = self.zeros(before) + [gast.Assign(
-            targets=[_name(b, gast.Store())], value=_call("np.copy", _name(b)),
+            targets=[_name(b, gast.Store())], value=_call("owned", _name(b)),
             type_comment=None) for b in sorted(gained)]
         if not body:
             return code, start

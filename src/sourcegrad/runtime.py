@@ -17,7 +17,7 @@ __all__ = [
     "prod_grad", "var_grad", "uncumsum", "norm_grad", "sign_safe_div", "cast_grad",
     "between", "below", "above", "either", "inner_left", "inner_right", "matmul_left",
     "matmul_right", "dot_left", "dot_right", "power_log", "add_at", "item", "Grads",
-    "densify", "pick",
+    "densify", "pick", "owned",
 ]
 
 
@@ -438,3 +438,12 @@ def add_at(out, index, g):
 def pick(g, index):
     """A copy of ``g[index]`` (a basic index gives a view of ``g``)."""
     return np.array(g[index])
+
+
+def owned(g):
+    """A copy of the adjoint ``g`` that may be updated in place."""
+    if isinstance(g, dict):
+        return Grads(g)
+    if isinstance(g, (list, tuple)):
+        return Grads(enumerate(g))
+    return np.array(g)

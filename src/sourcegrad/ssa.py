@@ -64,8 +64,8 @@ def single_assignment(fn: gast.FunctionDef) -> gast.FunctionDef:
 
 
 def mutable_names(fn: gast.FunctionDef) -> set:
-    """Names assigned inside a branch or a loop (loop variables included), and
-    arrays written into (``y[i] = v``)."""
+    """Names assigned inside a branch or a loop (loop variables included),
+    arrays written into (``y[i] = v``) and lists appended to."""
     out = set()
     for stmt in fn.body:
         if isinstance(stmt, (gast.If, gast.For, gast.While)):
@@ -73,6 +73,9 @@ def mutable_names(fn: gast.FunctionDef) -> set:
                     if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
         out |= {n.value.id for n in gast.walk(stmt) if isinstance(n, gast.Subscript)
                 and isinstance(n.ctx, gast.Store) and isinstance(n.value, gast.Name)}
+        out |= {n.func.value.id for n in gast.walk(stmt) if isinstance(n, gast.Call)
+                and isinstance(n.func, gast.Attribute) and n.func.attr == "append"
+                and isinstance(n.func.value, gast.Name)}
     return out
 
 
