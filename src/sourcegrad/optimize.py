@@ -2,7 +2,9 @@
 
 Invariant established: every assignment in the body is read later (or is
 returned); a value is saved on the tape only if some restore of it is read
-later; comment lines that no longer head any code are gone.  Passes run to a
+later; no ``if`` has an empty body and a nonempty ``else`` (``if c: pass
+else: B`` is ``if not c: B``); comment lines that no longer head any code
+are gone.  Passes run to a
 fixed point, each returning whether it changed anything.
 
 >>> import gast
@@ -31,7 +33,7 @@ EFFECTFUL = {"print"}
 def optimize(fn: gast.FunctionDef) -> gast.FunctionDef:
     """A copy of ``fn`` with dead code removed, to a fixed point."""
     fn = copy.deepcopy(fn)
-    passes = (eliminate_dead_code, drop_unread_saves, drop_orphan_comments)
+    passes = (eliminate_dead_code, drop_unread_saves, flip_empty_branches, drop_orphan_comments)
     changed = True
     while changed:
         changed = False
@@ -182,6 +184,28 @@ def _drop_saves(body, names: set, tapes: set) -> list:
             stmt.orelse = _drop_saves(stmt.orelse, names, tapes)
         kept.append(stmt)
     return kept
+
+
+def flip_empty_branches(fn: gast.FunctionDef) -> bool:
+    """``if c: pass else: B`` as ``if not c: B``, in every block; report a change.
+
+    >>> from sourcegrad.emit import to_source
+    >>> fn = gast.parse("def f(c, x):\\n    if c:\\n        pass\\n    else:\\n        x = x + 1\\n"
+    ...                 "    return x").body[0]
+    >>> flip_empty_branches(fn), to_source(fn).splitlines()[1:3]
+    (True, ['    if not c:', '        x = x + 1'])
+    """
+    changed = False
+    for node in gast.walk(fn):
+        if isinstance(node, gast.If) and not _code(node.body) and _code(node.orelse):
+            test = node.test
+            if isinstance(test, gast.UnaryOp) and isinstance(test.op, gast.Not):
+                node.test = test.operand
+            else:
+                node.test = gast.UnaryOp(op=gast.Not(), operand=test)
+            node.body, node.orelse = node.orelse, []
+            changed = True
+    return changed
 
 
 def _code(body) -> bool:

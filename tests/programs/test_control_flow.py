@@ -1286,8 +1286,8 @@ def return_inside_loop(x):
     return s * 10.0
 
 
-@program(arr(5), case="first_return")
-@program(np.array([0.9, 1.1, 0.9, 3.0, 1.0]), case="second_return")
+@program(np.array([0.9, 1.1, 0.9, 3.0, 1.0]), case="first_return")
+@program(np.array([0.9, 1.7, 0.9, 3.0, 1.0]), case="second_return")
 @program(arr(5) * 0.05, case="falls_through")
 def return_inside_nested_branches_in_loop(x):
     s = 0.0
@@ -1320,7 +1320,8 @@ def return_inside_while_with_a_fallback(x):
     return 0.0
 
 
-@program(arr(3, 4))
+@program(arr(3, 4), case="returns")
+@program(arr(3, 4) * 0.1, case="falls_through")
 def return_inside_nested_loops(X):
     s = 0.0
     for row in X:
@@ -1331,7 +1332,8 @@ def return_inside_nested_loops(X):
     return -s
 
 
-@program(arr(4))
+@program(np.array([0.7, 1.3, 0.9, 1.4]), case="returns")
+@program(np.array([0.7, 1.1, 0.9, 0.6]), case="falls_through")
 def return_of_a_loop_value(x):
     for i in range(4):
         if x[i] > 1.2:
@@ -1372,7 +1374,10 @@ def loop_in_branch(x, n):
     return np.sum(x)
 
 
-@program(arr(4), arr(4), wrt=(0, 1))
+@program(np.array([0.7, 1.1, 1.5, 0.9]), np.array([1.0, 0.9, 1.2, 0.8]), wrt=(0, 1),
+         case="breaks")
+@program(np.array([0.7, 1.1, 0.5, 0.9]), np.array([1.0, 0.9, 1.2, 0.8]), wrt=(0, 1),
+         case="runs_out")
 def while_with_branch_and_break(x, w):
     i = 0
     s = 0.0
@@ -1434,6 +1439,98 @@ def gradient_descent_steps(X, w):
     return np.sum(w * w)
 
 
+@program(np.array([[0.3, -0.2], [0.1, 0.4]]), arr(3, 2) - 1.0, wrt=(0, 1))
+def states_appended_to_a_list_then_stacked(W, X):
+    h = np.zeros(2)
+    hs = []
+    for x in X:
+        h = np.tanh(W @ h + x)
+        hs.append(h)
+    return np.sum(np.stack(hs) ** 2)
+
+
+@program(arr(3), case="taken")
+@program(-arr(3), case="not_taken")
+def while_inside_a_branch(x):
+    y = x
+    if np.sum(x) > 0:
+        while np.sum(y) < 10.0:
+            y = y * 1.5
+    return np.sum(y * y)
+
+
+@program(np.array([0.5, 1.2, 0.8]))
+def for_with_break_inside_while(x):
+    y = x
+    k = 0
+    while k < 3:
+        for i in range(3):
+            if y[i] > 1.6:
+                break
+            y = y * 1.2
+        k += 1
+    return np.sum(y)
+
+
+@program(arr(3, 2) * 0.25, case="returns")
+@program(arr(3, 2) + 1.0, case="never_enters_the_while")
+def return_inside_while_inside_for(X):
+    s = 0.0
+    for row in X:
+        t = np.sum(row)
+        while t < 2.0:
+            t = t * 2.0
+            if t > 1.9:
+                return t * s + t
+        s = s + t
+    return s
+
+
+@program(arr(4) + 50.0, case="returns_a_constant")
+@program(arr(4), case="return_in_loop")
+@program(arr(4) * 0.2, case="return_after_loop")
+@program(-arr(4), case="else")
+def loop_with_return_inside_elif(x):
+    if np.sum(x) > 100.0:
+        return 0.0
+    elif np.sum(x) > 0.0:
+        s = 0.0
+        for v in x:
+            s = s + v
+            if s > 1.5:
+                return s * s
+        return s
+    return np.sum(x)
+
+
+@program(arr(3), arr(2, 2), wrt=0)
+def loop_item_unused(x, X):
+    s = np.sum(x)
+    for _ in X:
+        s = s * 1.1 + np.sum(x * x)
+    return s
+
+
+@program(arr(4), np.int64(3), wrt=0)
+def numpy_int_trip_count(x, n):
+    s = 0
+    for i in range(n):
+        s = s + x[i] ** 2
+    return s
+
+
+@program(arr(3), arr(2), wrt=(0, 1))
+def both_branches_set_an_active_temporary_in_loop(x, w):
+    s = 0.0
+    for i in range(3):
+        if x[i] > 1.0:
+            t = x[i] * w
+        else:
+            t = w * w
+        s = s + np.sum(t)
+    return s
+
+
 # -- dtypes through loops --------------------------------------------------------------
 
 @program(arr(3, dtype=np.float32))
@@ -1492,6 +1589,22 @@ def python_float_math_in_loop(a):
     s = 0.0
     for k in range(1, 4):
         s = s + math.sin(a * k) / k
+    return s
+
+
+@program(0.7, 0, case="zero_trips")
+def python_float_with_zero_iterations(a, n):
+    s = 1.0
+    for i in range(n):
+        s = s * a
+    return s
+
+
+@program(arr(3, dtype=np.float32), 0, case="zero_trips")
+def float32_with_zero_iterations(x, n):
+    s = np.float32(1.0)
+    for i in range(n):
+        s = s + np.sum(x)
     return s
 
 
