@@ -43,7 +43,7 @@ from .inline import instantiate
 from .names import Namer, attribute_chain, identifiers
 from .primitives import assignments, index_expression, is_append, is_write
 from .ssa import mutable_names
-from .tape import bindings, instrument, needed_pops, needs_counter, pop
+from .tape import bindings, instrument, needed_pops, needs_counter, pop, recomputable
 
 
 def _name(id_, ctx=None):
@@ -79,7 +79,7 @@ def reverse_split(fn: gast.FunctionDef, ops: dict, active, wrt, where, names, sh
 class _Reverse:
     def __init__(self, fn, ops, active, where, shapes=None, unit=None):
         self.fn, self.ops, self.active, self.where = fn, ops, active, where
-        self.same_shape = shapes.same if shapes is not None else None
+        self.shapes = shapes
         self.unit = unit
         self.namer = Namer(identifiers(fn))
         self.adjoints = {}
@@ -97,6 +97,9 @@ class _Reverse:
         self.counters = {id(loop): self.namer.fresh("trips") for loop in _loops(fn.body)
                          if needs_counter(loop)}
         self.nested = _nested_loops(fn.body)
+        self.remat = {id(loop): recomputable(loop, fn) for loop in _loops(fn.body)
+                      if isinstance(loop, gast.For)}
+        self.recomputed = {id(s) for stmts in self.remat.values() for s in stmts}
         self.site_names = {id(s): s.targets[0].id for s in assignments(fn.body)}
 
     def adjoint_of(self, name):
@@ -268,12 +271,12 @@ class _Reverse:
         if adjoint in state.init and op.callee is not None:
             code, state = self.settle(self.call(stmt, op, adjoint), state)
         elif op.template is not None and adjoint in state.init:
-            block = instantiate(op.template, target, op.bound, self.adjoint_of, self.namer,
-                                self.same_shape)
+            same = (lambda a, b: self.shapes.same(stmt, a, b)) if self.shapes else None
+            block = instantiate(op.template, target, op.bound, self.adjoint_of, self.namer, same)
             code, state = self.settle(block, state)
         if target in self.mutable:  # the value before this assignment gets none of it
             state = State(state.init - {adjoint}, state.owned - {adjoint})
-        if id(stmt) not in self.bound.first:
+        if id(stmt) not in self.bound.first and id(stmt) not in self.recomputed:
             names = [target] + ([self.records[id(stmt)]] if id(stmt) in self.calls else [])
             for name in reversed(names):
                 if name in self.saved:
@@ -425,6 +428,7 @@ class _Reverse:
             start = State(start.init, start.owned | gained)
             body, end = self.block(stmt.body, start, heading)
         body += self.zeros(start.init - end.init, start.init)
+        body = self.recompute(stmt, body) + body
         code = self.zeros(before) + [gast.Assign(
             targets=[_name(b, gast.Store())], value=_call("owned", _name(b)),
             type_comment=None) for b in sorted(gained)]
@@ -438,6 +442,16 @@ class _Reverse:
         code.append(gast.For(target=self.loop_target(stmt), iter=self.backwards(stmt),
                              body=body, orelse=[], type_comment=None))
         return code, start
+
+    def recompute(self, loop, body) -> list:
+        """The loop's cheap assignments that ``body`` reads, directly or not."""
+        needed = _loads(gast.Module(body=body, type_ignores=[]))
+        out = []
+        for stmt in reversed(self.remat.get(id(loop), ())):
+            if stmt.targets[0].id in needed:
+                out.insert(0, copy.deepcopy(stmt))
+                needed |= _loads(stmt.value)
+        return out
 
     def loop_target(self, stmt):
         if isinstance(stmt, gast.For):

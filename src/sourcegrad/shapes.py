@@ -1,11 +1,15 @@
 """Shape equalities that hold whatever the inputs: an analysis.
 
-``shapes(fn, ops)`` returns a ``Shapes`` record that answers ``same(a, b)``:
-whether the names ``a`` and ``b`` provably have the same shape.  It knows
-that an elementwise function keeps its argument's shape, that an operation
-with a scalar keeps the other operand's shape, and that a full reduction is a
-scalar.  The reverse pass uses it to drop ``unbroadcast`` where the shapes
-already match, which costs a Python call per operation otherwise.
+``shapes(fn, ops)`` returns a ``Shapes`` record; ``same(stmt, a, b)`` says
+whether, right after the assignment ``stmt`` runs, its target ``a`` and its
+operand ``b`` provably have the same shape.  It knows that an elementwise function keeps
+its argument's shape, that an operation with a scalar keeps the other
+operand's shape, and that a full reduction is a scalar.  Names are
+versioned as the code assigns them, so the facts stay true in loops and
+branches: a value carried around a loop, or joined after a branch, starts a
+version with no facts.  The reverse pass uses it to drop ``unbroadcast``
+where shapes already match, which costs a Python call per operation, and
+then the tape need not keep the value whose shape it would read.
 
 >>> import gast
 >>> from sourcegrad.parse import Namespace
@@ -21,7 +25,8 @@ already match, which costs a Python call per operation otherwise.
 ...     return d
 ... ''').body[0]
 >>> found = shapes(fn, primitives(fn, Namespace({"np": np}), None))
->>> found.same("b", "x"), found.same("c", "a"), found.same("d", "x")
+>>> body = fn.body
+>>> found.same(body[1], "b", "a"), found.same(body[3], "c", "x"), found.same(body[4], "d", "x")
 (True, True, False)
 """
 
@@ -33,68 +38,105 @@ import gast
 import numpy as np
 
 from . import rules
-from .ssa import mutable_names
 
-_SCALAR = "<scalar>"
 _ELEMENTWISE_BINARY = {rules.REVERSE.get(f) for f in (
     operator.add, operator.sub, operator.mul, operator.truediv, operator.pow,
     np.maximum, np.minimum, np.arctan2, np.hypot)}
 _REDUCTIONS = {rules.REVERSE.get(f) for f in (np.sum, np.mean, np.max, np.min, np.prod)}
 _SAME = {rules.REVERSE.get(f) for f in (
     rules.identity, operator.neg, operator.pos, np.copy, np.astype, float)}
+_SCALAR = 0  # the version of every provable scalar
 
 
 class Shapes:
-    """Classes of names known to share one shape (a union-find)."""
+    """Classes of versions known to share one shape (a union-find), the
+    current version of each name, and the facts each assignment leaves."""
 
     def __init__(self):
-        self.parent = {}
+        self.parent = {_SCALAR: _SCALAR}
+        self.version = {}
+        self.count = 0
+        self.facts = {}  # id(assignment) -> {(a, b) pairs with the same shape}
 
-    def find(self, name: str) -> str:
-        self.parent.setdefault(name, name)
-        while self.parent[name] != name:
-            self.parent[name] = self.parent[self.parent[name]]
-            name = self.parent[name]
-        return name
+    def find(self, v: int) -> int:
+        while self.parent[v] != v:
+            self.parent[v] = self.parent[self.parent[v]]
+            v = self.parent[v]
+        return v
 
-    def union(self, a: str, b: str) -> None:
+    def union(self, a: int, b: int) -> None:
         ra, rb = self.find(a), self.find(b)
         if ra != rb:
             if rb == _SCALAR:
                 ra, rb = rb, ra
             self.parent[rb] = ra
 
-    def same(self, a: str, b: str) -> bool:
-        return self.find(a) == self.find(b)
+    def of(self, name: str) -> int:
+        """The current version of ``name`` (a fresh one, knowing nothing, if new)."""
+        if name not in self.version:
+            self.renew(name)
+        return self.version[name]
+
+    def renew(self, name: str) -> int:
+        self.count += 1
+        self.parent[self.count] = self.count
+        self.version[name] = self.count
+        return self.count
 
     def scalar(self, node) -> bool:
-        """Whether ``node`` (a name or constant) is provably 0-d."""
+        """Whether ``node`` (a name or constant) is provably 0-d now."""
         if isinstance(node, gast.Constant):
             return isinstance(node.value, (int, float)) and not isinstance(node.value, bool)
-        return isinstance(node, gast.Name) and self.same(node.id, _SCALAR)
+        return isinstance(node, gast.Name) and self.find(self.of(node.id)) == _SCALAR
+
+    def same(self, stmt, a: str, b: str) -> bool:
+        """Whether ``a`` and ``b`` have the same shape right after ``stmt``."""
+        return (a, b) in self.facts.get(id(stmt), ())
 
 
 def shapes(fn: gast.FunctionDef, ops: dict) -> Shapes:
-    """The shape classes of ``fn``'s straight-line, single-assignment names.
-    Names assigned in branches or loops may change shape: they stay alone."""
+    """The shape facts of ``fn``'s assignments."""
     found = Shapes()
-    mutable = mutable_names(fn)
-    for stmt in fn.body:
-        op = ops.get(id(stmt)) if isinstance(stmt, gast.Assign) else None
-        if op is None or op.template is None or stmt.targets[0].id in mutable:
-            continue
-        if any(isinstance(n, gast.Name) and n.id in mutable for n in gast.walk(stmt.value)):
-            continue
-        target = stmt.targets[0].id
-        template, bound = op.template, op.bound
-        args = [bound.get(p) for p in template.signature.parameters]
-        if template in _SAME or _unary_ufunc(stmt):
-            _join(found, target, args[0])
-        elif template in _ELEMENTWISE_BINARY:
-            _binary(found, target, args[0], args[1])
-        elif template in _REDUCTIONS and _full(bound):
-            found.union(_SCALAR, target)
+    _block(fn.body, ops, found)
     return found
+
+
+def _block(body, ops, found: Shapes) -> None:
+    for stmt in body:
+        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
+            _assignment(stmt, ops.get(id(stmt)), found)
+        elif isinstance(stmt, (gast.If, gast.For, gast.While)):
+            changed = {n.id for n in gast.walk(stmt) if isinstance(n, gast.Name)
+                       and isinstance(n.ctx, gast.Store)}
+            if not isinstance(stmt, gast.If):  # a later turn sees other values
+                for name in changed:
+                    found.renew(name)
+            _block(stmt.body, ops, found)
+            _block(stmt.orelse, ops, found)
+            for name in changed:  # after a join, or a loop: nothing known
+                found.renew(name)
+        elif isinstance(stmt, gast.Assign):  # a write into an array keeps its shape
+            continue
+
+
+def _assignment(stmt, op, found: Shapes) -> None:
+    target = stmt.targets[0].id
+    args = []
+    if op is not None and op.template is not None:
+        args = [op.bound.get(p) for p in op.template.signature.parameters]
+    operands = {a.id: found.of(a.id) for a in args if isinstance(a, gast.Name)}
+    scalars = [found.scalar(a) for a in args[:2]]
+    version = found.renew(target)
+    if op is not None and op.template is not None:
+        template = op.template
+        if template in _SAME or _unary_ufunc(stmt):
+            _join(found, version, args[0], operands)
+        elif template in _ELEMENTWISE_BINARY:
+            _binary(found, version, args[0], args[1], scalars, operands)
+        elif template in _REDUCTIONS and _full(op.bound):
+            found.union(_SCALAR, version)
+    found.facts[id(stmt)] = {(target, name) for name, v in operands.items()
+                             if found.find(v) == found.find(version)}
 
 
 def _unary_ufunc(stmt) -> bool:
@@ -114,20 +156,21 @@ def _is_unary_ufunc(func) -> bool:
     return isinstance(obj, np.ufunc) and obj.nin == 1 and obj.nout == 1
 
 
-def _join(found: Shapes, target: str, arg) -> None:
+def _join(found: Shapes, version: int, arg, operands) -> None:
     if isinstance(arg, gast.Name):
-        found.union(target, arg.id)
-    elif found.scalar(arg):
-        found.union(_SCALAR, target)
+        found.union(version, operands[arg.id])
+    elif isinstance(arg, gast.Constant) and found.scalar(arg):
+        found.union(_SCALAR, version)
 
 
-def _binary(found: Shapes, target: str, left, right) -> None:
-    if found.scalar(left):
-        _join(found, target, right)
-    elif found.scalar(right):
-        _join(found, target, left)
-    elif isinstance(left, gast.Name) and isinstance(right, gast.Name) and found.same(left.id, right.id):
-        found.union(target, left.id)
+def _binary(found: Shapes, version: int, left, right, scalars, operands) -> None:
+    if scalars[0]:
+        _join(found, version, right, operands)
+    elif scalars[1]:
+        _join(found, version, left, operands)
+    elif (isinstance(left, gast.Name) and isinstance(right, gast.Name)
+          and found.find(operands[left.id]) == found.find(operands[right.id])):
+        found.union(version, operands[left.id])
 
 
 def _full(bound) -> bool:

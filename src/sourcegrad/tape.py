@@ -211,3 +211,88 @@ def _needed(body, live: set, pops: set, needed: set) -> set:
 def _loads(node) -> set:
     return {n.id for n in gast.walk(node) if isinstance(n, gast.Name)
             and isinstance(n.ctx, gast.Load)}
+
+
+def _cheap(value, counters: set) -> bool:
+    """Whether computing ``value`` again costs about as little as saving it: an
+    index into an array, or arithmetic on loop counters and constants."""
+    if isinstance(value, (gast.Name, gast.Constant, gast.Subscript)):
+        return True
+    if isinstance(value, (gast.BinOp, gast.UnaryOp, gast.Compare)):
+        return _loads(value) <= counters
+    return False
+
+
+def recomputable(loop: gast.For, fn: gast.FunctionDef) -> list:
+    """The assignments at the top of ``loop``'s body that the adjoint loop can
+    simply repeat instead of saving: cheap, reading only the loop variable,
+    names the loop never assigns, and earlier such assignments; their
+    targets assigned nowhere else and read only in the loop after them."""
+    inside = _stores(loop) | _changed_in_place(loop)
+    elsewhere = _all_stores(fn.body, loop)
+    reads_outside = _loads_outside(fn.body, loop)
+    allowed = {loop.target.id}
+    counters = {loop.target.id}  # integers: the loop variable, and arithmetic on it
+    found = []
+    seen_reads = set()
+    for stmt in loop.body:
+        if (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)
+                and _cheap(stmt.value, counters)):
+            name = stmt.targets[0].id
+            reads = _loads(stmt.value)
+            if (reads <= allowed | (reads - inside) and name not in elsewhere
+                    and name not in reads_outside and name not in seen_reads
+                    and _assigned_once(loop, name)):
+                found.append(stmt)
+                allowed.add(name)
+                if not isinstance(stmt.value, gast.Subscript):
+                    counters.add(name)
+        seen_reads |= _loads(stmt)
+    return found
+
+
+def _changed_in_place(node) -> set:
+    """Names of arrays written into and lists appended to in ``node``."""
+    out = set()
+    for n in gast.walk(node):
+        if isinstance(n, gast.Subscript) and isinstance(n.ctx, gast.Store) and isinstance(
+                n.value, gast.Name):
+            out.add(n.value.id)
+        if (isinstance(n, gast.Call) and isinstance(n.func, gast.Attribute)
+                and n.func.attr == "append" and isinstance(n.func.value, gast.Name)):
+            out.add(n.func.value.id)
+    return out
+
+
+def _assigned_once(loop, name) -> bool:
+    return sum(1 for n in gast.walk(loop) if isinstance(n, gast.Name)
+               and isinstance(n.ctx, gast.Store) and n.id == name) == 1
+
+
+def _all_stores(body, skip) -> set:
+    """Names assigned in ``body`` outside the statement ``skip``."""
+    out = set()
+    for stmt in body:
+        if stmt is skip:
+            continue
+        if isinstance(stmt, (gast.If, gast.For, gast.While)):
+            if isinstance(stmt, gast.For):
+                out.add(stmt.target.id)
+            out |= _all_stores(stmt.body + stmt.orelse, skip)
+        else:
+            out |= _stores(stmt)
+    return out
+
+
+def _loads_outside(body, skip) -> set:
+    """Names read in ``body`` outside the statement ``skip``."""
+    out = set()
+    for stmt in body:
+        if stmt is skip:
+            continue
+        if isinstance(stmt, (gast.If, gast.For, gast.While)):
+            header = stmt.iter if isinstance(stmt, gast.For) else stmt.test
+            out |= _loads(header) | _loads_outside(stmt.body + stmt.orelse, skip)
+        else:
+            out |= _loads(stmt)
+    return out

@@ -14,11 +14,9 @@ def grad_huber(r, delta, btotal=1.0):
     mul_1 = None
     mul_3 = None
     sub = None
-    v = None
     total = 0.0
     length = len(r)
     for i in range(length):
-        tape.append(v)
         v = r[i]
         absval = np.abs(v)
         tape.append(cond)
@@ -47,6 +45,7 @@ def grad_huber(r, delta, btotal=1.0):
     # grad of: for v in r:
     br = zeros_like(r)
     for i in reversed(range(length)):
+        v = r[i]
         # grad of: if np.abs(v) <= delta:
         if cond:
             # grad of: total = total + 0.5 * v * v
@@ -54,10 +53,10 @@ def grad_huber(r, delta, btotal=1.0):
             total = tape.pop()
             btotal = unbroadcast(btotal_1, total)
             bmul_1 = unbroadcast(btotal_1, mul_1)
-            bmul = unbroadcast(bmul_1 * v, mul)
-            bv = unbroadcast(mul * bmul_1, v)
+            bmul = bmul_1 * v
+            bv = mul * bmul_1
             mul_1 = tape.pop()
-            bv = bv + unbroadcast(0.5 * bmul, v)
+            bv = bv + 0.5 * bmul
             mul = tape.pop()
         else:
             # grad of: total = total + delta * (np.abs(v) - 0.5 * delta)
@@ -74,5 +73,4 @@ def grad_huber(r, delta, btotal=1.0):
         cond = tape.pop()
         # grad of: for v in r
         add_at(br, i, bv)
-        v = tape.pop()
     return (total_value, br)

@@ -10,14 +10,12 @@ def grad_rnn(W, U, x, h0, brnn=1.0):
     tape = []
     matmul = None
     matmul_1 = None
-    x_item = None
     h = h0
     shape = np.shape(x)
     shape_item = shape[0]
     for t in range(shape_item):
         tape.append(matmul)
         matmul = W @ h
-        tape.append(x_item)
         x_item = x[t]
         tape.append(matmul_1)
         matmul_1 = U @ x_item
@@ -32,6 +30,7 @@ def grad_rnn(W, U, x, h0, brnn=1.0):
     bU = zeros_like(U)
     bW = zeros_like(W)
     for t in reversed(range(shape_item)):
+        x_item = x[t]
         # grad of: h = np.tanh(W @ h + U @ x[t])
         badd = bh * (1.0 - h * h)
         h = tape.pop()
@@ -39,7 +38,6 @@ def grad_rnn(W, U, x, h0, brnn=1.0):
         bmatmul_1 = unbroadcast(badd, matmul_1)
         bU = bU + matmul_left(bmatmul_1, U, x_item)
         matmul_1 = tape.pop()
-        x_item = tape.pop()
         bW = bW + matmul_left(bmatmul, W, h)
         bh = matmul_right(bmatmul, W, h)
         matmul = tape.pop()
