@@ -1,11 +1,11 @@
 """Stage 6, optimize: remove what the generated function does not need.
 
 Invariant established: every assignment in the body is read later (or is
-returned); a value is saved on the tape only if some restore of it is read
-later; no ``if`` has an empty body and a nonempty ``else`` (``if c: pass
+returned); no ``if`` has an empty body and a nonempty ``else`` (``if c: pass
 else: B`` is ``if not c: B``); comment lines that no longer head any code
-are gone.  Passes run to a
-fixed point, each returning whether it changed anything.
+are gone.  Passes run to a fixed point, each returning whether it changed
+anything.  (Tape pushes and pops nobody needs are never emitted: see
+``tape.needed_pops``.)
 
 >>> import gast
 >>> from sourcegrad.emit import to_source, comment
@@ -20,7 +20,6 @@ def f(x):
 from __future__ import annotations
 
 import copy
-import re
 
 import gast
 
@@ -33,7 +32,7 @@ EFFECTFUL = {"print"}
 def optimize(fn: gast.FunctionDef) -> gast.FunctionDef:
     """A copy of ``fn`` with dead code removed, to a fixed point."""
     fn = copy.deepcopy(fn)
-    passes = (eliminate_dead_code, drop_unread_saves, flip_empty_branches, drop_orphan_comments)
+    passes = (eliminate_dead_code, flip_empty_branches, drop_orphan_comments)
     changed = True
     while changed:
         changed = False
@@ -68,25 +67,22 @@ def _pure(value) -> bool:
                    for n in gast.walk(value))
 
 
-def _live(body, live: set, restored=None):
+def _live(body, live: set):
     """``body`` without dead code, given the names ``live`` after it; and the
-    names live before it.  ``restored`` collects the names that some tape
-    restore (``name = tape.pop()``) assigns while they are live."""
+    names live before it."""
     kept = []
     for stmt in reversed(body):
         if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
             name = stmt.targets[0].id
             if name not in live and _pure(stmt.value):
                 continue
-            if restored is not None and name in live and _tape_call(stmt.value, "pop"):
-                restored.add(name)
             live = (live - {name}) | _loads(stmt.value)
         elif isinstance(stmt, gast.If):
-            stmt, live = _live_branch(stmt, live, restored)
+            stmt, live = _live_branch(stmt, live)
             if stmt is None:
                 continue
         elif isinstance(stmt, (gast.For, gast.While)):
-            stmt, live = _live_loop(stmt, live, restored)
+            stmt, live = _live_loop(stmt, live)
             if stmt is None:
                 continue
         else:
@@ -96,16 +92,16 @@ def _live(body, live: set, restored=None):
     return kept, live
 
 
-def _live_branch(stmt, live, restored=None):
-    body, live_body = _live(stmt.body, live, restored)
-    orelse, live_else = _live(stmt.orelse, live, restored)
+def _live_branch(stmt, live):
+    body, live_body = _live(stmt.body, live)
+    orelse, live_else = _live(stmt.orelse, live)
     if not _code(body) and not _code(orelse):
         return None, live
     stmt.body, stmt.orelse = body or [gast.Pass()], orelse
     return stmt, live_body | live_else | _loads(stmt.test)
 
 
-def _live_loop(stmt, live, restored=None):
+def _live_loop(stmt, live):
     """A loop's body sees what is live after the loop and, for the next turn,
     what is live at its start: iterate to a fixed point."""
     header = _loads(stmt.iter) if isinstance(stmt, gast.For) else _loads(stmt.test)
@@ -117,73 +113,11 @@ def _live_loop(stmt, live, restored=None):
         if grown == inside:
             break
         inside = grown
-    body, start = _live(stmt.body, inside, restored)
+    body, start = _live(stmt.body, inside)
     if isinstance(stmt, gast.For) and not _code(body):
         return None, live
     stmt.body = body or [gast.Pass()]
     return stmt, (live | start | header) - (target - live)
-
-
-def drop_unread_saves(fn: gast.FunctionDef) -> bool:
-    """Remove every ``tape.append(v)`` and ``v = tape.pop()`` of a name ``v``
-    whose restored values nobody reads; report a change.
-
-    Each name is pushed and popped in matching pairs, so removing all the
-    pushes and pops of one name leaves the others matched.
-    """
-    tapes = _tapes(fn)
-    if not tapes:
-        return False
-    restored = set()
-    _live(copy.deepcopy(fn.body), set(), restored)
-    saved = {n.args[0].id for n in gast.walk(fn) if _tape_call(n, "append", tapes)
-             and n.args and isinstance(n.args[0], gast.Name)}
-    unread = saved - restored
-    if not unread:
-        return False
-    fn.body[:] = _drop_saves(fn.body, unread, tapes)
-    return True
-
-
-def _tapes(fn: gast.FunctionDef) -> set:
-    """The tapes of ``fn``: the lists named ``tape`` (or ``tape_<n>``) that the
-    function creates empty and uses only to push and pop."""
-    names = {s.targets[0].id for s in fn.body if isinstance(s, gast.Assign)
-             and isinstance(s.targets[0], gast.Name) and isinstance(s.value, gast.List)
-             and not s.value.elts and re.fullmatch(r"tape(_\d+)?", s.targets[0].id)}
-    for node in gast.walk(fn):
-        if isinstance(node, gast.Attribute) and isinstance(node.value, gast.Name) and (
-                node.value.id in names and node.attr not in ("append", "pop")):
-            names.discard(node.value.id)
-        elif isinstance(node, gast.Call) and any(
-                isinstance(a, gast.Name) and a.id in names for a in node.args):
-            names -= {a.id for a in node.args if isinstance(a, gast.Name)}
-        elif isinstance(node, gast.Return) and node.value is not None:
-            names -= {n.id for n in gast.walk(node.value) if isinstance(n, gast.Name)}
-    return names
-
-
-def _tape_call(node, method: str, tapes=None) -> bool:
-    """Whether ``node`` is ``<tape>.<method>(...)`` (any list when ``tapes`` is None)."""
-    return (isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute)
-            and node.func.attr == method and isinstance(node.func.value, gast.Name)
-            and (tapes is None or node.func.value.id in tapes))
-
-
-def _drop_saves(body, names: set, tapes: set) -> list:
-    kept = []
-    for stmt in body:
-        if isinstance(stmt, gast.Expr) and _tape_call(stmt.value, "append", tapes) and (
-                isinstance(stmt.value.args[0], gast.Name) and stmt.value.args[0].id in names):
-            continue
-        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) and (
-                stmt.targets[0].id in names and _tape_call(stmt.value, "pop", tapes)):
-            continue
-        if isinstance(stmt, (gast.If, gast.For, gast.While)):
-            stmt.body = _drop_saves(stmt.body, names, tapes) or [gast.Pass()]
-            stmt.orelse = _drop_saves(stmt.orelse, names, tapes)
-        kept.append(stmt)
-    return kept
 
 
 def flip_empty_branches(fn: gast.FunctionDef) -> bool:
