@@ -25,12 +25,15 @@ class Derivative:
 
     def __init__(self, compiled, module):
         self.compiled = compiled
-        self.function = getattr(module, compiled.function)
         for name, (defaults, kwdefaults) in compiled.defaults.items():
             generated = getattr(module, name)
             generated.__defaults__, generated.__kwdefaults__ = defaults or None, kwdefaults
+        self.text, self.globals = compiled.text, module.__dict__
+        if isinstance(compiled.function, tuple):
+            self.primal, self.adjoint = (getattr(module, n) for n in compiled.function)
+            return
+        self.function = getattr(module, compiled.function)
         self.seed = self.function.__code__.co_varnames[self.function.__code__.co_argcount - 1]
-        self.text = compiled.text
 
     def current(self) -> bool:
         """Whether the code still matches the source's namespace.  A value that
@@ -38,7 +41,7 @@ class Derivative:
         generated module too; a name the compiler resolved to a function or a
         module that now means something else makes the code stale."""
         namespace = self.compiled.source.namespace
-        module = self.function.__globals__
+        module = self.globals
         for name, old in namespace.seen.items():
             try:
                 new = namespace.current(name)
@@ -66,8 +69,9 @@ def _key(wrt):
     return tuple(wrt) if isinstance(wrt, (list, tuple)) else wrt
 
 
-def derivative(func, wrt=0, mode="reverse") -> Derivative:
-    """The compiled derivative of ``func`` (compiled on first request)."""
+def derivative(func, wrt=0, mode="reverse", split=False) -> Derivative:
+    """The compiled derivative of ``func`` (compiled on first request); with
+    ``split``, its primal and adjoint parts."""
     if mode != "reverse":
         raise SourceGradError(f"mode={mode!r}: only reverse mode is available in this version")
     if isinstance(func, Differentiable):
@@ -75,11 +79,11 @@ def derivative(func, wrt=0, mode="reverse") -> Derivative:
     if not isinstance(func, types.FunctionType):
         raise _not_a_function(func)
     table = _compiled.setdefault(func, {})
-    key = (mode, _key(wrt))
+    key = (mode, _key(wrt), split)
     found = table.get(key)
     if found is None or not found.current():
-        compiled = compile_reverse(func, wrt)
-        stem = "grad_" + compiled.source.node.name
+        compiled = compile_reverse(func, wrt, split)
+        stem = ("vjp_" if split else "grad_") + compiled.source.node.name
         found = table[key] = Derivative(compiled, load(compiled.text, stem, compiled.free))
     return found
 
@@ -231,11 +235,14 @@ def vjp(func, *args, **kwargs):
     values = _params_of(target, args, kwargs)
     names = code.co_varnames[: code.co_argcount]
     wrt = tuple(i for i, name in enumerate(names) if _differentiable(values.get(name)))
-    d = derivative(target, wrt)
-    value = target(*args, **kwargs)
+    d = derivative(target, wrt, split=True)
+    value, record = d.primal(*args, **kwargs)
+    records = [record]
 
     def pullback(cotangent):
-        _, grads = _run(d, args, kwargs, scalar=False, **{d.seed: cotangent})
+        # the adjoint consumes its record (the tape): a second call runs the primal again
+        used = records.pop() if records else d.primal(*args, **kwargs)[1]
+        grads = d.adjoint(used, cotangent)
         grads = dict(zip(wrt, _matched(d, args, kwargs, grads, single=False)))
         out = tuple(grads[i] if i in grads else _zero(values.get(name))
                     for i, name in enumerate(names))

@@ -45,7 +45,7 @@ class Compiled:
     """A generated module, before loading: its text and how to bind it."""
 
     text: str
-    function: str  # name of the generated function in the module
+    function: object  # the generated function's name, or the primal and adjoint parts
     free: dict  # names from the source's namespace that the code reads
     source: object  # the Parsed source function
     wrt: tuple
@@ -102,14 +102,20 @@ def _front(func, wrt):
     return parsed, fn, ops, active, names, single
 
 
-def compile_reverse(func, wrt=0) -> Compiled:
+def compile_reverse(func, wrt=0, split=False) -> Compiled:
     """Run every reverse-mode stage on ``func`` (see ``REVERSE_STAGES``), and on
-    the user's functions it calls."""
+    the user's functions it calls.  The module defines ``grad_<name>``, or with
+    ``split`` a primal part ``primal_<name>`` and an adjoint part
+    ``adjoint_<name>`` (see ``reverse.reverse_split``)."""
     unit = Unit()
     parsed, fn, ops, active, names, single = _front(func, wrt)
-    grad_fn = reverse(fn, ops, active, names, parsed.where, single, shapes(fn, ops), unit)
-    _debug("reverse", grad_fn)
-    unit.functions.append((optimize(grad_fn), parsed, True))
+    if split:
+        main = unit.split_names(func, names)
+    else:
+        grad_fn = reverse(fn, ops, active, names, parsed.where, single, shapes(fn, ops), unit)
+        _debug("reverse", grad_fn)
+        unit.functions.append((optimize(grad_fn), parsed, True))
+        main = grad_fn.name
     while unit.pending:
         callee, params, pair = unit.pending.pop(0)
         c_parsed, c_fn, c_ops, c_active, c_names, _ = _front(callee, params)
@@ -122,7 +128,7 @@ def compile_reverse(func, wrt=0) -> Compiled:
     module, free, defaults = _module(unit)
     callees = sorted({func.__name__ for func, _ in unit.variants})
     text = emit(module, _header(parsed, "Reverse-mode", names, free, callees))
-    return Compiled(text, grad_fn.name, free, parsed, names, parsed.node.body[-1], defaults)
+    return Compiled(text, main, free, parsed, names, parsed.node.body[-1], defaults)
 
 
 def wrt_names(node: gast.FunctionDef, wrt, where):

@@ -167,7 +167,8 @@ class _Reverse:
         _, seed, state = self.seed()
         primal, sweep, after, result = self.sweeps(state)
         grads = gast.Return(value=gast.Tuple(elts=self.gradients(wrt, after), ctx=gast.Load()))
-        known = _locals(fn) | set(self.records.values()) | {self.tape}
+        known = _locals(fn) | set(self.records.values()) | set(self.counters.values()) | {
+            self.tape}
         kept = sorted(_loads(gast.Module(body=sweep + [grads], type_ignores=[])) & known)
         record = self.namer.fresh("record")
         params = {a.id for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs}
