@@ -274,6 +274,15 @@ class _Lowering:
             return gast.Tuple(elts=[self.item(a, index, lengths, head, None)
                                     for a in source.args], ctx=gast.Load())
         plural = _plural(target)
+        if _dict_view(source):  # d.items(), d.keys(), d.values(): by a list of the keys
+            mapping = self.once(source.func.value, "mapping", head)
+            keys = self.once(gast.Call(func=_name("list"), args=[mapping], keywords=[]),
+                             "keys", head)
+            lengths.append(_len(keys))
+            key = gast.Subscript(value=keys, slice=_name(index), ctx=gast.Load())
+            value = gast.Subscript(value=mapping, slice=key, ctx=gast.Load())
+            return {"keys": key, "values": value}.get(source.func.attr, gast.Tuple(
+                elts=[copy.deepcopy(key), value], ctx=gast.Load()))
         if _call_to(source, "reversed") and len(source.args) == 1 and not source.keywords:
             sequence = self.once(source.args[0], plural, head)
             last = self.once(_minus_one(_len(sequence)), "last", head)
@@ -436,6 +445,13 @@ def _minus_one(node):
     if isinstance(node, gast.Constant) and isinstance(node.value, int):
         return _const(node.value - 1)
     return gast.BinOp(left=node, op=gast.Sub(), right=_const(1))
+
+
+def _dict_view(node) -> bool:
+    """Whether ``node`` is ``d.items()``, ``d.keys()`` or ``d.values()``."""
+    return (isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute)
+            and node.func.attr in ("items", "keys", "values") and not node.args
+            and not node.keywords)
 
 
 def _len(node):
