@@ -1,8 +1,9 @@
 """A corpus of user programs with control flow, each differentiated in reverse mode.
 
 Branches (``if``/``elif``/``else``, ``a if c else b``, ``and``/``or``/``not``),
-``for`` loops over ranges, rows, lists, ``enumerate`` and ``zip``, ``while``
-loops, ``break``, ``continue`` and early ``return``: alone and combined.
+``for`` loops over ranges, rows, lists, ``enumerate``, ``zip`` and
+``reversed``, ``while`` loops, ``break``, ``continue`` and early ``return``:
+alone and combined.
 Every program is a module-level function written the way a NumPy user would
 write it, checked with ``sourcegrad.check_grads`` and against an elementwise
 central-difference gradient computed here, independently of the library.
@@ -24,12 +25,14 @@ from tests.programs.helpers import Corpus, arrays, check_program
 
 arr = arrays(2)
 
-#: Bugs outside the stages this corpus may fix (see the final report of the corpus).
+#: Known bugs, each reproduced by the programs it skips (``one_branch_variable_minimal``
+#: is the smallest for the first).
 ZERO_OF_UNBOUND = ("bug (reverse.py): at the join after 'if c: ... t ...', the path where t "
                    "was never assigned zero-fills its adjoint with zeros_like(t): "
                    "UnboundLocalError")
 WHILE_TRUE = ("bug (check.py): 'while True:' whose only exit is a return is refused: "
               "'the function can end without a return'")
+
 corpus = Corpus()
 program = corpus.program
 
