@@ -146,4 +146,18 @@ def _always_returns(body) -> bool:
         return True
     if isinstance(last, gast.If):
         return _always_returns(last.body) and _always_returns(last.orelse)
+    if (isinstance(last, gast.While) and isinstance(last.test, gast.Constant)
+            and last.test.value is True):  # 'while True' left only by a return
+        return not any(isinstance(n, gast.Break) for n in _own_nodes(last.body))
     return False
+
+
+def _own_nodes(body):
+    """The nodes of ``body`` outside nested loops and functions."""
+    todo = list(body)
+    while todo:
+        node = todo.pop()
+        yield node
+        for child in gast.iter_child_nodes(node):
+            if not isinstance(child, (gast.For, gast.While, gast.FunctionDef, gast.Lambda)):
+                todo.append(child)

@@ -391,19 +391,31 @@ class _Reverse:
                                    type_comment=None))
         return out, State(init, owned)
 
-    def zeros(self, names, bound=frozenset()) -> list:
+    def zeros(self, names, bound=frozenset(), stmt=None) -> list:
         """``bx = zeros_like(x)`` for each adjoint in ``names``; shaped like the
-        adjoint itself where it is in ``bound`` (it held a value already)."""
-        return [gast.Assign(targets=[_name(b, gast.Store())],
-                            value=_call("zeros_like", _name(b if b in bound else self.primal_of[b])),
-                            type_comment=None) for b in sorted(names)]
+        adjoint itself where it is in ``bound`` (it held a value already).  If
+        ``x`` may be unbound before ``stmt``, no code on this path reads the
+        adjoint again (only an assignment to ``x`` would): ``0.0`` will do."""
+        sure = self.bound.sure.get(id(stmt)) if stmt is not None else None
+        out = []
+        for b in sorted(names):
+            primal = self.primal_of[b]
+            if b in bound:
+                value = _call("zeros_like", _name(b))
+            elif sure is not None and primal not in sure:
+                value = gast.Constant(value=0.0, kind=None)
+            else:
+                value = _call("zeros_like", _name(primal))
+            out.append(gast.Assign(targets=[_name(b, gast.Store())], value=value,
+                                   type_comment=None))
+        return out
 
     def branch(self, stmt, state, heading):
         body, after_body = self.block(stmt.body, state, heading)
         orelse, after_else = self.block(stmt.orelse, state, heading)
         init = after_body.init | after_else.init
-        body += self.zeros(init - after_body.init, state.init)
-        orelse += self.zeros(init - after_else.init, state.init)
+        body += self.zeros(init - after_body.init, state.init, stmt)
+        orelse += self.zeros(init - after_else.init, state.init, stmt)
         owned = ((after_body.owned | (init - after_body.init))
                  & (after_else.owned | (init - after_else.init)))
         after = State(init, owned)
@@ -430,7 +442,7 @@ class _Reverse:
             body, end = self.block(stmt.body, start, heading)
         body += self.zeros(start.init - end.init, start.init)
         body = self.recompute(stmt, body) + body
-        code = self.zeros(before) + [gast.Assign(
+        code = self.zeros(before, stmt=stmt) + [gast.Assign(
             targets=[_name(b, gast.Store())], value=_call("owned", _name(b)),
             type_comment=None) for b in sorted(gained)]
         if not body:

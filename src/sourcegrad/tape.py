@@ -70,6 +70,7 @@ class Bindings:
 
     first: set = field(default_factory=set)  # ids of assignments to an unbound name
     maybe_unbound: dict = field(default_factory=dict)  # id -> name perhaps unbound there
+    sure: dict = field(default_factory=dict)  # id(branch or loop) -> names surely bound before
 
 
 def bindings(fn: gast.FunctionDef) -> Bindings:
@@ -97,10 +98,12 @@ def _bind(body, sure: set, maybe: set, found: Bindings):
                 found.maybe_unbound[id(stmt)] = name
             sure, maybe = sure | {name}, maybe | {name}
         elif isinstance(stmt, gast.If):
+            found.sure[id(stmt)] = sure
             sure_a, maybe_a = _bind(stmt.body, sure, maybe, found)
             sure_b, maybe_b = _bind(stmt.orelse, sure, maybe, found)
             sure, maybe = sure_a & sure_b, maybe_a | maybe_b
         elif isinstance(stmt, (gast.For, gast.While)):
+            found.sure[id(stmt)] = sure
             inner = maybe | _stores(stmt)
             start = sure | ({stmt.target.id} if isinstance(stmt, gast.For) else set())
             _bind(stmt.body, start, inner, found)

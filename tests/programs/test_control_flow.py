@@ -25,14 +25,6 @@ from tests.programs.helpers import Corpus, arrays, check_program
 
 arr = arrays(2)
 
-#: Known bugs, each reproduced by the programs it skips (``one_branch_variable_minimal``
-#: is the smallest for the first).
-ZERO_OF_UNBOUND = ("bug (reverse.py): at the join after 'if c: ... t ...', the path where t "
-                   "was never assigned zero-fills its adjoint with zeros_like(t): "
-                   "UnboundLocalError")
-WHILE_TRUE = ("bug (check.py): 'while True:' whose only exit is a return is refused: "
-              "'the function can end without a return'")
-
 corpus = Corpus()
 program = corpus.program
 
@@ -307,7 +299,7 @@ def variable_assigned_in_one_branch(x):
 
 
 @program(arr(3), case="assigned")
-@program(-arr(3), case="not_assigned", skip=ZERO_OF_UNBOUND)
+@program(-arr(3), case="not_assigned")
 def one_branch_variable_read_under_the_same_test(x):
     positive = np.sum(x) > 0
     if positive:
@@ -319,7 +311,7 @@ def one_branch_variable_read_under_the_same_test(x):
 
 
 @program(arr(3), case="assigned")
-@program(-arr(3), case="not_assigned", skip=ZERO_OF_UNBOUND)
+@program(-arr(3), case="not_assigned")
 def one_branch_variable_minimal(x):
     c = np.sum(x) > 0
     if c:
@@ -1301,7 +1293,7 @@ def return_inside_nested_branches_in_loop(x):
     return np.exp(s)
 
 
-@program(arr(3), skip=WHILE_TRUE)
+@program(arr(3))
 def return_inside_while(x):
     y = x
     while True:
