@@ -4,8 +4,9 @@
 replaced by the call's arguments, its local names made fresh, its static
 ``if`` tests decided, constant sub-expressions folded, and each
 ``d[x] = e`` turned into ``bx += e`` on the adjoint of ``x`` (or dropped when
-``x`` has none).  ``unbroadcast(e, x)`` becomes ``e`` where ``x`` provably has
-the shape of the primitive's output (a shapes analysis says so).  The reverse
+``x`` has none).  ``unbroadcast(e, x)`` (reverse) and ``rebroadcast(d[x], y)``
+(forward) become ``e`` and ``d[x]`` where ``x`` provably has the shape of the
+primitive's output ``y`` (a shapes analysis says so).  The reverse
 pass then turns those ``+=`` into a first assignment or an accumulation.
 """
 
@@ -33,14 +34,18 @@ class Site:
     binding: dict  # template parameter -> argument expression
     renames: dict  # template local -> fresh name
     output: str  # the template's output parameter
-    adjoint_of: object  # primal name -> adjoint name, or None when inactive
+    adjoint_of: object  # primal name -> derivative to set, or None when inactive
     namer: object
     same_shape: object  # (name, name) -> whether the shapes provably match
+    reads: object  # primal name -> derivative to read, or None when it is zero
 
 
 def instantiate(template, output: str, bound: dict, adjoint_of, namer,
-                same_shape=None) -> list:
-    """The template body at this call site (see the module docstring)."""
+                same_shape=None, reads=None) -> list:
+    """The template body at this call site (see the module docstring).
+    ``adjoint_of`` names the derivatives the template sets, ``reads`` (by
+    default the same) those it reads: a derivative that holds no value yet is
+    zero to read, but can be set."""
     binding = {name: _literal(value) for name, value in template.defaults().items()}
     binding.update(bound)
     binding[template.output] = _load(output)
@@ -49,7 +54,7 @@ def instantiate(template, output: str, bound: dict, adjoint_of, namer,
     renames = {n.id: namer.fresh(n.id) for s in body for n in gast.walk(s)
                if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
     site = Site(binding, renames, template.output, adjoint_of, namer,
-                same_shape or (lambda a, b: False))
+                same_shape or (lambda a, b: False), reads or adjoint_of)
     out = []
     for stmt in body:
         out.extend(_place(stmt, site))
@@ -112,9 +117,7 @@ def _substitute(node, site: Site):
     class Replace(gast.NodeTransformer):
         def visit_Subscript(self, sub):
             if is_d(sub):
-                if sub.slice.id != output:
-                    raise AssertionError("a template may only read d[<output>]")
-                return _load(site.adjoint_of(result))
+                return _derivative(binding[sub.slice.id], site)
             return self.generic_visit(sub)
 
         def visit_Name(self, name):
@@ -126,6 +129,11 @@ def _substitute(node, site: Site):
             return name
 
         def visit_Call(self, call):
+            if (isinstance(call.func, gast.Name) and call.func.id == "rebroadcast"
+                    and len(call.args) == 2 and is_d(call.args[0])):
+                operand = binding.get(call.args[0].slice.id)
+                if isinstance(operand, gast.Name) and site.same_shape(result, operand.id):
+                    return self.visit(call.args[0])
             self.generic_visit(call)
             if (isinstance(call.func, gast.Name) and call.func.id == "unbroadcast"
                     and len(call.args) == 2 and isinstance(call.args[1], gast.Name)
@@ -134,6 +142,28 @@ def _substitute(node, site: Site):
             return call
 
     return _fold(Replace().visit(node))
+
+
+class _Zero(Exception):
+    """A template statement read the derivative of an inactive value: the
+    term it computes is zero."""
+
+
+def _derivative(value, site: Site):
+    """The expression for ``d[...]`` of the argument ``value``: the derivative's
+    name; for a tuple or list literal, the list of its items' derivatives (zeros
+    for inactive items).  Raise ``_Zero`` if there is none."""
+    if isinstance(value, gast.Name) and site.reads(value.id) is not None:
+        return _load(site.reads(value.id))
+    if isinstance(value, (gast.Tuple, gast.List)):
+        parts = [_derivative(e, site) if isinstance(e, gast.Name)
+                 and site.reads(e.id) is not None
+                 else gast.Call(func=_load("zeros_like"), args=[copy.deepcopy(e)], keywords=[])
+                 for e in value.elts]
+        if all(isinstance(p, gast.Call) for p in parts):
+            raise _Zero
+        return gast.List(elts=parts, ctx=gast.Load())
+    raise _Zero
 
 
 def _fold(node):
@@ -158,10 +188,14 @@ def _number(node) -> bool:
 
 
 def _place(stmt, site: Site) -> list:
-    """The statements for one template statement at this call site."""
-    if not (isinstance(stmt, gast.Assign) and is_d(stmt.targets[0])):
-        return [_substitute(stmt, site)]
-    value = _substitute(stmt.value, site)
+    """The statements for one template statement at this call site (none if
+    it reads the derivative of an inactive value)."""
+    try:
+        if not (isinstance(stmt, gast.Assign) and is_d(stmt.targets[0])):
+            return [_substitute(stmt, site)]
+        value = _substitute(stmt.value, site)
+    except _Zero:
+        return []
     target = site.binding.get(stmt.targets[0].slice.id)
     adjoint_of = site.adjoint_of
     if isinstance(target, gast.Name):

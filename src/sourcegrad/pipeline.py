@@ -22,6 +22,7 @@ from .check import check
 from .closures import LocalFunction, closures
 from .comprehensions import comprehensions
 from .emit import emit, to_source
+from .forward import forward
 from .names import MODULES, RESERVED, Namer, identifiers
 from .lower import lower
 from .normalize import normalize
@@ -33,7 +34,8 @@ from .shapes import shapes
 from .ssa import single_assignment
 from . import runtime
 
-#: The stages of reverse mode, in order.
+#: The stages of reverse mode, in order (forward mode runs ``forward`` in place
+#: of ``reverse``).
 REVERSE_STAGES = (
     "parse", "check", "closures", "comprehensions", "lower", "normalize", "single_assignment", "activity", "shapes", "reverse",
     "optimize", "emit", "load",
@@ -51,6 +53,7 @@ class Compiled:
     wrt: tuple
     output_node: object  # the source's return statement, for error messages
     defaults: dict = field(default_factory=dict)  # function -> (__defaults__, __kwdefaults__)
+    tangents: tuple = ()  # forward mode: the tangent parameters, one per wrt entry
 
 
 @dataclass
@@ -67,13 +70,26 @@ class Unit:
     def split_names(self, func, active: tuple):
         """The names of the primal and adjoint parts of ``func`` for a call whose
         arguments for the parameters ``active`` are active."""
-        key = (func, active)
+        key = (func, active, "reverse")
         if key not in self.variants:
-            base = "lambda" if func.__name__ == "<lambda>" else func.__name__
+            base = _base(func)
             self.variants[key] = (self.namer.fresh("primal_" + base),
                                   self.namer.fresh("adjoint_" + base))
-            self.pending.append((func, active, self.variants[key]))
+            self.pending.append(key)
         return self.variants[key]
+
+    def forward_name(self, func, active: tuple) -> str:
+        """The name of the forward-mode function of ``func`` for a call whose
+        arguments for the parameters ``active`` have tangents."""
+        key = (func, active, "forward")
+        if key not in self.variants:
+            self.variants[key] = self.namer.fresh("jvp_" + _base(func))
+            self.pending.append(key)
+        return self.variants[key]
+
+
+def _base(func) -> str:
+    return "lambda" if func.__name__ == "<lambda>" else func.__name__
 
 
 def _debug(stage: str, tree) -> None:
@@ -116,18 +132,43 @@ def compile_reverse(func, wrt=0, split=False) -> Compiled:
         _debug("reverse", grad_fn)
         unit.functions.append((optimize(grad_fn), parsed, True))
         main = grad_fn.name
+    return _finish(unit, parsed, names, main, "Reverse-mode")
+
+
+def compile_forward(func, wrt=0) -> Compiled:
+    """Run every forward-mode stage on ``func`` and the user's functions it
+    calls: the module defines ``jvp_<name>(<params>, *, d<p>...)``."""
+    unit = Unit()
+    parsed, fn, ops, active, names, _ = _front(func, wrt)
+    jvp_fn = forward(fn, ops, active, names, parsed.where, shapes(fn, ops), unit)
+    _debug("forward", jvp_fn)
+    unit.functions.append((optimize(jvp_fn), parsed, False))
+    compiled = _finish(unit, parsed, names, jvp_fn.name, "Forward-mode")
+    compiled.tangents = tuple(a.id for a in jvp_fn.args.kwonlyargs[-len(names):]) if names else ()
+    return compiled
+
+
+def _finish(unit: Unit, parsed, names, main, mode: str) -> Compiled:
+    """Generate the functions ``unit`` still owes, and the module's text."""
     while unit.pending:
-        callee, params, pair = unit.pending.pop(0)
+        callee, params, kind = key = unit.pending.pop(0)
         c_parsed, c_fn, c_ops, c_active, c_names, _ = _front(callee, params)
-        parts = reverse_split(c_fn, c_ops, c_active, c_names, c_parsed.where, pair,
-                              shapes(c_fn, c_ops), unit)
-        for part, seed in zip(parts, (False, None)):
-            _debug("reverse", part)
+        found = shapes(c_fn, c_ops)
+        if kind == "forward":
+            parts = [forward(c_fn, c_ops, c_active, c_names, c_parsed.where, found, unit,
+                             unit.variants[key])]
+            seeds = (False,)
+        else:
+            parts = reverse_split(c_fn, c_ops, c_active, c_names, c_parsed.where,
+                                  unit.variants[key], found, unit)
+            seeds = (False, None)
+        for part, seed in zip(parts, seeds):
+            _debug(kind, part)
             unit.functions.append((optimize(part), c_parsed, seed))
     _debug("optimize", unit.functions[0][0])
     module, free, defaults = _module(unit)
-    callees = sorted({func.__name__ for func, _ in unit.variants})
-    text = emit(module, _header(parsed, "Reverse-mode", names, free, callees))
+    callees = sorted({func.__name__ for func, _, _ in unit.variants})
+    text = emit(module, _header(parsed, mode, names, free, callees))
     return Compiled(text, main, free, parsed, names, parsed.node.body[-1], defaults)
 
 

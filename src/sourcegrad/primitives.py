@@ -44,6 +44,9 @@ class Op:
     bound: dict = field(default_factory=dict)
     missing: Exception = None  # why a call has no usable rule (raised if active)
     callee: object = None  # a function of the user's, differentiated in its turn
+    primitive: object = None  # the function applied, for its rule in another mode
+    args: list = field(default_factory=list)  # the call's arguments, to bind another rule
+    keywords: dict = field(default_factory=dict)
 
     def inputs(self) -> list:
         """Names whose adjoint this statement's rule may set (with no rule, or
@@ -121,7 +124,8 @@ def lookup_spelled(parts, namespace):
 def _match(stmt, namespace, where) -> Op:
     value = stmt.value
     if isinstance(value, gast.Name):
-        return _bind(rules.REVERSE[rules.identity], [value], [], stmt, where, "a copy")
+        return _bind(rules.REVERSE[rules.identity], [value], [], stmt, where, "a copy",
+                     rules.identity)
     if isinstance(value, (gast.Constant, gast.Compare, gast.Attribute)):
         return ZERO
     if isinstance(value, gast.BinOp):
@@ -132,9 +136,11 @@ def _match(stmt, namespace, where) -> Op:
         obj = UNARY[type(value.op)]
         return _primitive(obj, [value.operand], [], stmt, where, f"operator.{obj.__name__}")
     if isinstance(value, gast.Subscript):
-        return Op(rules.REVERSE[operator.getitem], {"x": value.value, "index": _index(value.slice)})
+        args = [value.value, _index(value.slice)]
+        return Op(rules.REVERSE[operator.getitem], {"x": args[0], "index": args[1]},
+                  primitive=operator.getitem, args=args)
     if isinstance(value, (gast.Tuple, gast.List)):
-        return Op(rules.REVERSE[rules.pack], {"xs": value})
+        return Op(rules.REVERSE[rules.pack], {"xs": value}, primitive=rules.pack, args=[value])
     if isinstance(value, gast.Call):
         parts = dotted(value.func)
         obj = lookup_spelled(parts, namespace)
@@ -152,7 +158,7 @@ def _primitive(obj, args, keywords, stmt, where, label) -> Op:
     if found is None:
         bound = dict(enumerate(args)) | {k.arg: k.value for k in keywords}
         return Op(bound=bound, missing=_no_rule(stmt, where, label, obj))
-    return _bind(found, args, keywords, stmt, where, label)
+    return _bind(found, args, keywords, stmt, where, label, obj)
 
 
 def _call(func, args, keywords, stmt, where, label) -> Op:
@@ -194,7 +200,7 @@ def _library(obj) -> bool:
     return module.split(".")[0] in ("numpy", "math")
 
 
-def _bind(template, args, keywords, stmt, where, label) -> Op:
+def _bind(template, args, keywords, stmt, where, label, primitive=None) -> Op:
     try:
         bound = template.bind(args, {k.arg: k.value for k in keywords})
     except TypeError as exc:
@@ -204,7 +210,8 @@ def _bind(template, args, keywords, stmt, where, label) -> Op:
                  else where.error(UnsupportedSyntaxError, node, message))
         bound = dict(enumerate(args)) | {k.arg: k.value for k in keywords}
         return Op(bound=bound, missing=error)
-    return Op(template, bound)
+    return Op(template, bound, primitive=primitive, args=list(args),
+              keywords={k.arg: k.value for k in keywords})
 
 
 def index_expression(index):

@@ -17,7 +17,7 @@ __all__ = [
     "prod_grad", "var_grad", "uncumsum", "norm_grad", "sign_safe_div", "cast_grad",
     "between", "below", "above", "either", "inner_left", "inner_right", "matmul_left",
     "matmul_right", "dot_left", "dot_right", "power_log", "add_at", "item", "Grads",
-    "densify", "pick", "owned",
+    "densify", "pick", "owned", "rebroadcast", "zero_tangent",
 ]
 
 
@@ -447,3 +447,21 @@ def owned(g):
     if isinstance(g, (list, tuple)):
         return Grads(enumerate(g))
     return np.array(g)
+
+
+def rebroadcast(t, like):
+    """The tangent ``t`` of an operand broadcast to the shape of the result
+    ``like`` (``t`` itself when the shapes already match)."""
+    shape = np.shape(like)
+    if np.shape(t) == shape:
+        return t
+    return np.broadcast_to(t, shape)
+
+
+def zero_tangent(x):
+    """A zero tangent shaped like ``x``: containers item by item."""
+    if isinstance(x, dict):
+        return {k: zero_tangent(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return type(x)(zero_tangent(v) for v in x)
+    return zeros_like(x)

@@ -7,9 +7,10 @@ zero, or ``None`` for a function with no rule.
 
 from . import elementwise, linalg, nondiff, operators, reductions, shape  # noqa: F401
 from .operators import identity, pack
-from .registry import REVERSE, ZERO, Template, d, is_d, lookup, reverse, zero_derivative
+from .registry import (FORWARD, REVERSE, ZERO, Template, d, forward, is_d, lookup, reverse,
+                       zero_derivative)
 
 __all__ = [
-    "REVERSE", "ZERO", "Template", "d", "identity", "is_d", "lookup", "pack",
+    "FORWARD", "REVERSE", "ZERO", "forward", "Template", "d", "identity", "is_d", "lookup", "pack",
     "reverse", "zero_derivative",
 ]

@@ -1,7 +1,9 @@
 """Python operators and the moves of the normal form: copies, tuples, indexing.
 
-``z = x + y`` and ``np.add(x, y)`` share a rule; every binary rule undoes
-broadcasting with ``unbroadcast``, which costs nothing when shapes match.
+``z = x + y`` and ``np.add(x, y)`` share a rule; every binary reverse rule
+undoes broadcasting with ``unbroadcast``, and a forward rule whose term has
+an operand's shape broadcasts it with ``rebroadcast``; both cost nothing when
+shapes match.  Each forward rule sits after its reverse rule.
 """
 
 import builtins
@@ -10,8 +12,8 @@ import operator
 
 import numpy as np
 
-from ..runtime import matmul_left, matmul_right, power_log, unbroadcast, unindex
-from .registry import d, reverse
+from ..runtime import matmul_left, matmul_right, power_log, rebroadcast, unbroadcast, unindex
+from .registry import d, forward, reverse
 
 
 def identity(y):
@@ -29,9 +31,19 @@ def copy(y, x):
     d[x] = d[y]
 
 
+@forward(identity)
+def copy_forward(y, x):
+    d[y] = d[x]
+
+
 @reverse(pack)
 def pack_(y, xs):
     d[xs] = d[y]
+
+
+@forward(pack)
+def pack_forward(y, xs):
+    d[y] = d[xs]
 
 
 @reverse(operator.pos)
@@ -39,9 +51,19 @@ def pos(y, x):
     d[x] = d[y]
 
 
+@forward(operator.pos)
+def pos_forward(y, x):
+    d[y] = d[x]
+
+
 @reverse(operator.neg, np.negative)
 def neg(y, x):
     d[x] = -d[y]
+
+
+@forward(operator.neg, np.negative)
+def neg_forward(y, x):
+    d[y] = -d[x]
 
 
 @reverse(operator.add, np.add)
@@ -50,10 +72,22 @@ def add(z, x, y):
     d[y] = unbroadcast(d[z], y)
 
 
+@forward(operator.add, np.add)
+def add_forward(z, x, y):
+    d[z] = rebroadcast(d[x], z)
+    d[z] = rebroadcast(d[y], z)
+
+
 @reverse(operator.sub, np.subtract)
 def sub(z, x, y):
     d[x] = unbroadcast(d[z], x)
     d[y] = unbroadcast(-d[z], y)
+
+
+@forward(operator.sub, np.subtract)
+def sub_forward(z, x, y):
+    d[z] = rebroadcast(d[x], z)
+    d[z] = rebroadcast(-d[y], z)
 
 
 @reverse(operator.mul, np.multiply)
@@ -62,10 +96,22 @@ def mul(z, x, y):
     d[y] = unbroadcast(x * d[z], y)
 
 
+@forward(operator.mul, np.multiply)
+def mul_forward(z, x, y):
+    d[z] = d[x] * y
+    d[z] = x * d[y]
+
+
 @reverse(operator.truediv, np.divide, np.true_divide)
 def truediv(z, x, y):
     d[x] = unbroadcast(d[z] / y, x)
     d[y] = unbroadcast(-d[z] * z / y, y)
+
+
+@forward(operator.truediv, np.divide, np.true_divide)
+def truediv_forward(z, x, y):
+    d[z] = rebroadcast(d[x] / y, z)
+    d[z] = rebroadcast(-d[y] * z / y, z)
 
 
 @reverse(operator.pow, np.power, builtins.pow, math.pow)
@@ -77,13 +123,32 @@ def pow(z, x, y):
     d[y] = unbroadcast(d[z] * power_log(z, x), y)
 
 
+@forward(operator.pow, np.power, builtins.pow, math.pow)
+def pow_forward(z, x, y):
+    if y == 2:
+        d[z] = 2 * x * d[x]
+    else:
+        d[z] = rebroadcast(d[x] * y * x ** (y - 1), z)
+    d[z] = rebroadcast(d[y] * power_log(z, x), z)
+
+
 @reverse(operator.matmul, np.matmul)
 def matmul(z, x, y):
     d[x] = matmul_left(d[z], x, y)
     d[y] = matmul_right(d[z], x, y)
 
 
+@forward(operator.matmul, np.matmul)
+def matmul_forward(z, x, y):
+    d[z] = d[x] @ y
+    d[z] = x @ d[y]
+
+
 @reverse(operator.getitem)
 def getitem(y, x, index):
     d[x] = unindex(d[y], x, index)
 
+
+@forward(operator.getitem)
+def getitem_forward(y, x, index):
+    d[y] = d[x][index]

@@ -6,6 +6,12 @@ signature.  In its body ``d[x]`` names the adjoint of ``x``; ``d[x] = e``
 adds the contribution ``e`` to it.  Templates are parsed once; the reverse
 pass replaces their names with the caller's variables and inlines them.
 
+A forward rule is the same kind of template: ``d[x]`` names the tangent of
+``x``, and each statement ``d[y] = e`` adds to the output's tangent a term
+``e`` that reads the tangent of at most one input.  A term reading the
+tangent of an inactive input is zero, and is dropped.  Both rules of a
+primitive sit side by side in their family's module.
+
 An ``if`` in a template is a compile-time specialisation: its test may only
 read parameters, and it is decided when every parameter it reads is bound to
 a constant.  When it cannot be decided the ``else`` branch is taken, so the
@@ -42,7 +48,7 @@ class Template:
     node: gast.FunctionDef
     signature: inspect.Signature  # the primitive's side: without the output
     output: str
-    diff_params: frozenset  # parameters whose adjoint the rule sets
+    diff_params: frozenset  # the inputs whose derivatives the rule reads or sets
 
     def bind(self, args, keywords):
         """Bind call arguments (tree nodes) to the template's parameters."""
@@ -58,6 +64,8 @@ class Template:
 
 #: primitive object -> reverse Template
 REVERSE: dict = {}
+#: primitive object -> forward Template
+FORWARD: dict = {}
 #: primitives whose derivative is zero everywhere it exists
 ZERO: set = set()
 
@@ -78,6 +86,18 @@ def reverse(*primitives):
     return register
 
 
+def forward(*primitives):
+    """Register the decorated template as the forward rule of ``primitives``."""
+
+    def register(func):
+        template = parse_template(func)
+        for primitive in primitives:
+            FORWARD[_key(primitive)] = template
+        return func
+
+    return register
+
+
 def zero_derivative(*primitives):
     """Declare that ``primitives`` have derivative zero (floor, argmax, ...)."""
     for primitive in primitives:
@@ -91,12 +111,7 @@ def parse_template(func) -> Template:
     sig = inspect.signature(func)
     params = list(sig.parameters.values())
     output, rest = params[0].name, params[1:]
-    diff = set()
-    for sub in gast.walk(node):
-        if isinstance(sub, gast.Assign):
-            for target in sub.targets:
-                if is_d(target):
-                    diff.add(target.slice.id)
+    diff = {sub.slice.id for sub in gast.walk(node) if is_d(sub)} - {output}
     return Template(
         name=func.__name__, node=node, signature=sig.replace(parameters=rest),
         output=output, diff_params=frozenset(diff),
@@ -112,11 +127,11 @@ def is_d(node) -> bool:
     )
 
 
-def lookup(primitive):
-    """The reverse template of ``primitive``, ``ZERO`` marker, or ``None``."""
+def lookup(primitive, mode="reverse"):
+    """The ``mode`` template of ``primitive``, the ``ZERO`` marker, or ``None``."""
     try:
         if primitive in ZERO:
             return ZERO
-        return REVERSE.get(primitive)
+        return (REVERSE if mode == "reverse" else FORWARD).get(primitive)
     except TypeError:  # unhashable object
         return None
