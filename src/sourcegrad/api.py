@@ -15,7 +15,7 @@ import numpy as np
 from .errors import NonScalarOutputError, SourceGradError, SourceNotFoundError
 from .load import load
 from .runtime import densify
-from .pipeline import compile_reverse
+from .pipeline import compile_forward, compile_reverse
 
 _compiled = weakref.WeakKeyDictionary()
 
@@ -72,8 +72,8 @@ def _key(wrt):
 def derivative(func, wrt=0, mode="reverse", split=False) -> Derivative:
     """The compiled derivative of ``func`` (compiled on first request); with
     ``split``, its primal and adjoint parts."""
-    if mode != "reverse":
-        raise SourceGradError(f"mode={mode!r}: only reverse mode is available in this version")
+    if mode not in ("reverse", "forward"):
+        raise SourceGradError(f"mode must be 'reverse' or 'forward', not {mode!r}")
     if isinstance(func, Differentiable):
         func = func.__wrapped__
     if not isinstance(func, types.FunctionType):
@@ -82,8 +82,11 @@ def derivative(func, wrt=0, mode="reverse", split=False) -> Derivative:
     key = (mode, _key(wrt), split)
     found = table.get(key)
     if found is None or not found.current():
-        compiled = compile_reverse(func, wrt, split)
-        stem = ("vjp_" if split else "grad_") + compiled.source.node.name
+        if mode == "forward":
+            compiled, stem = compile_forward(func, wrt), "jvp_"
+        else:
+            compiled, stem = compile_reverse(func, wrt, split), "vjp_" if split else "grad_"
+        stem += compiled.source.node.name
         found = table[key] = Derivative(compiled, load(compiled.text, stem, compiled.free))
     return found
 
@@ -298,46 +301,115 @@ def source(func, mode="reverse", wrt=0) -> str:
 def _not_yet(name):
     def unavailable(*args, **kwargs):
         raise SourceGradError(
-            f"sourcegrad.{name} needs forward mode, which is not available in this version"
+            f"sourcegrad.{name} needs forward-over-reverse, which is not available in this "
+            "version"
         )
 
     unavailable.__name__ = name
     return unavailable
 
 
-jvp = _not_yet("jvp")
 hessian = _not_yet("hessian")
 hvp = _not_yet("hvp")
+
+
+def jvp(func, primals, tangents):
+    """``(y, ty)``: the output at ``primals`` and its tangent along ``tangents``
+    (one per positional parameter; ``None`` or an integer argument's tangent
+    is ignored)."""
+    target = func.__wrapped__ if isinstance(func, Differentiable) else func
+    primals, tangents = tuple(primals), tuple(tangents)
+    if len(primals) != len(tangents):
+        raise SourceGradError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
+    wrt = tuple(i for i, (x, t) in enumerate(zip(primals, tangents))
+                if t is not None and _differentiable(x))
+    d = derivative(target, wrt, mode="forward")
+    seeds = {name: tangents[i] for name, i in zip(d.compiled.tangents, wrt)}
+    value, tangent = d.function(*primals, **seeds)
+    return value, _match_tangent(tangent, value)
+
+
+def _match_tangent(t, y):
+    """A tangent with the type, shape and dtype kind of the output ``y``."""
+    if isinstance(y, (tuple, list)):
+        return type(y)(_match_tangent(a, b) for a, b in zip(t, y))
+    if isinstance(y, dict):
+        return {k: _match_tangent(t[k], v) for k, v in y.items()}
+    return _match(t, y)
 
 
 def jacobian(func, wrt=0, mode="auto"):
     """The Jacobian of ``func`` with respect to ``wrt``: output shape + input shape.
 
-    Built from reverse mode, one pullback per output element.
+    ``mode="reverse"`` runs one pullback per output element, ``"forward"`` one
+    tangent per input element; ``"auto"`` picks forward when the input is
+    smaller than the output.
     """
-    if mode == "forward":
-        raise SourceGradError("jacobian(mode='forward') needs forward mode, not available yet")
-    if mode not in ("auto", "reverse"):
+    if mode not in ("auto", "reverse", "forward"):
         raise SourceGradError(f"jacobian: mode must be 'auto', 'forward' or 'reverse', not {mode!r}")
 
     def jacobian_f(*args, **kwargs):
-        d = derivative(func, wrt)
-        single = not isinstance(wrt, (tuple, list))
-        value = func(*args, **kwargs)
-        rows = []
-        for i in range(np.size(value)):
-            seed = np.zeros(np.shape(value))
-            seed.flat[i] = 1.0
-            _, g = _run(d, args, kwargs, scalar=False, **{d.seed: seed})
-            g = _matched(d, args, kwargs, g, single)
-            rows.append((g,) if single else g)
-        out = tuple(
-            np.reshape(np.array([row[k] for row in rows]), np.shape(value) + np.shape(x))
-            for k, x in enumerate(_primals(d, args, kwargs))
-        )
-        return out[0] if single else out
+        chosen = mode
+        if mode == "auto":
+            value = func(*args, **kwargs)
+            inputs = [np.size(x) for x in _wrt_values(func, wrt, args, kwargs)]
+            chosen = "forward" if sum(inputs) < np.size(value) else "reverse"
+        if chosen == "forward":
+            return _jacobian_forward(func, wrt, args, kwargs)
+        return _jacobian_reverse(func, wrt, args, kwargs)
 
     return jacobian_f
+
+
+def _wrt_values(func, wrt, args, kwargs) -> list:
+    target = func.__wrapped__ if isinstance(func, Differentiable) else func
+    values = _params_of(target, args, kwargs)
+    names = list(values)
+    items = wrt if isinstance(wrt, (tuple, list)) else (wrt,)
+    return [values[w if isinstance(w, str) else names[w]] for w in items]
+
+
+def _jacobian_forward(func, wrt, args, kwargs):
+    """Columns of the Jacobian, one tangent per element of each ``wrt`` argument."""
+    if kwargs:
+        raise SourceGradError("jacobian(mode='forward') takes positional arguments only")
+    target = func.__wrapped__ if isinstance(func, Differentiable) else func
+    names = list(_params_of(target, args, kwargs))
+    items = wrt if isinstance(wrt, (tuple, list)) else (wrt,)
+    positions = [names.index(w) if isinstance(w, str) else w % len(names) for w in items]
+    value = func(*args)
+    out = []
+    for position in positions:
+        x = np.asarray(args[position], dtype=float)
+        columns = []
+        for j in range(x.size):
+            seed = np.zeros(x.shape)
+            seed.flat[j] = 1.0
+            tangents = [None] * len(args)
+            tangents[position] = seed if np.ndim(args[position]) else float(seed)
+            columns.append(np.asarray(jvp(target, args, tangents)[1], dtype=float))
+        block = np.stack(columns, axis=-1) if columns else np.zeros(np.shape(value) + (0,))
+        out.append(np.reshape(block, np.shape(value) + x.shape))
+    return out[0] if not isinstance(wrt, (tuple, list)) else tuple(out)
+
+
+def _jacobian_reverse(func, wrt, args, kwargs):
+    """Rows of the Jacobian, one pullback per element of the output."""
+    d = derivative(func, wrt)
+    single = not isinstance(wrt, (tuple, list))
+    value = func(*args, **kwargs)
+    rows = []
+    for i in range(np.size(value)):
+        seed = np.zeros(np.shape(value))
+        seed.flat[i] = 1.0
+        _, g = _run(d, args, kwargs, scalar=False, **{d.seed: seed})
+        g = _matched(d, args, kwargs, g, single)
+        rows.append((g,) if single else g)
+    out = tuple(
+        np.reshape(np.array([row[k] for row in rows]), np.shape(value) + np.shape(x))
+        for k, x in enumerate(_primals(d, args, kwargs))
+    )
+    return out[0] if single else out
 
 
 class Differentiable:

@@ -2,7 +2,8 @@
 
 For random directions ``v`` (one per differentiable argument) and a random
 cotangent ``u`` it checks ``<u, J v>``, with ``J v`` from central
-differences, against ``<J^T u, v>`` from reverse mode.
+differences, against ``<J^T u, v>`` from reverse mode and ``<u, J v>`` from
+forward mode.
 """
 
 from __future__ import annotations
@@ -48,16 +49,16 @@ def _tolerances(args, y, eps, rtol, atol):
 def check_grads(f, args, modes=("reverse",), order=1, eps=None, rtol=1e-5, atol=1e-7,
                 seed=0, trials=2):
     """Raise ``AssertionError`` if ``f``'s derivatives disagree with finite
-    differences at ``args``.  Only reverse mode and order 1 exist so far."""
-    from .api import vjp
-
+    differences at ``args``: for each mode in ``modes``, ``<J^T u, v>`` (reverse,
+    from ``vjp``) or ``<u, J v>`` (forward, from ``jvp``) against ``<u, J v>``
+    by central differences.  Order 2 is not available yet."""
     unknown = set(modes) - {"reverse", "forward"}
     if unknown:
         raise ValueError(f"unknown modes {sorted(unknown)}")
-    if "forward" in modes or order != 1:
+    if order != 1:
         from .errors import SourceGradError
 
-        raise SourceGradError("check_grads: forward mode and order 2 are not available yet")
+        raise SourceGradError("check_grads: order 2 needs Hessians, not available yet")
     args = list(args)
     rng = np.random.default_rng(seed)
     eps, rtol, atol = _tolerances(args, f(*args), eps, rtol, atol)
@@ -68,12 +69,24 @@ def check_grads(f, args, modes=("reverse",), order=1, eps=None, rtol=1e-5, atol=
         jv = (np.asarray(f(*_shift(args, dirs, eps)), dtype=np.float64)
               - np.asarray(f(*_shift(args, dirs, -eps)), dtype=np.float64)) / (2 * eps)
         expected = _inner(u, jv)
-        _, pullback = vjp(f, *args)
-        grads = pullback(u if np.ndim(y) else float(u))
-        got = sum(_inner(g, v) for g, v in zip(grads, dirs) if v is not None)
-        scale = max(1.0, abs(expected), abs(got))
-        if not abs(got - expected) <= atol + rtol * scale:
-            raise AssertionError(
-                f"reverse mode disagrees with finite differences for {getattr(f, '__name__', f)}:"
-                f" <J^T u, v> = {got!r}, <u, J v> = {expected!r} (difference {got - expected:.3g})"
-            )
+        for mode in modes:
+            got = _projection(f, args, dirs, u, y, mode)
+            scale = max(1.0, abs(expected), abs(got))
+            if not abs(got - expected) <= atol + rtol * scale:
+                name = getattr(f, "__name__", f)
+                raise AssertionError(
+                    f"{mode} mode disagrees with finite differences for {name}: "
+                    f"{got!r} against <u, J v> = {expected!r} (difference {got - expected:.3g})"
+                )
+
+
+def _projection(f, args, dirs, u, y, mode) -> float:
+    """``<J^T u, v>`` by reverse mode, or ``<u, J v>`` by forward mode."""
+    from .api import jvp, vjp
+
+    if mode == "forward":
+        _, tangent = jvp(f, args, dirs)
+        return _inner(u, tangent)
+    _, pullback = vjp(f, *args)
+    grads = pullback(u if np.ndim(y) else float(u))
+    return sum(_inner(g, v) for g, v in zip(grads, dirs) if v is not None)
