@@ -309,8 +309,49 @@ def _not_yet(name):
     return unavailable
 
 
-hessian = _not_yet("hessian")
-hvp = _not_yet("hvp")
+def hvp(func, wrt=0):
+    """``hvp(f, wrt)(*args, v)``: the Hessian of the scalar ``f`` with respect to
+    ``wrt`` times ``v``, by forward mode over the generated reverse-mode code."""
+
+    def hvp_f(*args):
+        *primals, v = args
+        return _hvp(func, wrt, primals, v)
+
+    return hvp_f
+
+
+def _hvp(func, wrt, primals, v):
+    d = derivative(func, wrt)
+    target = func.__wrapped__ if isinstance(func, Differentiable) else func
+    names = list(_params_of(target, primals, {}))
+    position = names.index(wrt) if isinstance(wrt, str) else wrt % len(names)
+    tangents = [None] * (len(primals) + 1)
+    tangents[position] = v
+    (value, grad), (_, tangent) = jvp(d.function, tuple(primals) + (1.0,), tangents)
+    if np.ndim(value) != 0:
+        raise d.nonscalar(value)
+    return _match(tangent, primals[position])
+
+
+def hessian(func, wrt=0):
+    """``hessian(f, wrt)(*args)``: the Hessian of the scalar ``f`` with respect
+    to ``wrt``, of shape ``x.shape + x.shape``: one Hessian-vector product per
+    element of ``x`` (forward over reverse)."""
+
+    def hessian_f(*args):
+        target = func.__wrapped__ if isinstance(func, Differentiable) else func
+        names = list(_params_of(target, args, {}))
+        position = names.index(wrt) if isinstance(wrt, str) else wrt % len(names)
+        x = np.asarray(args[position], dtype=float)
+        columns = []
+        for j in range(x.size):
+            seed = np.zeros(x.shape)
+            seed.flat[j] = 1.0
+            v = seed if np.ndim(args[position]) else float(seed)
+            columns.append(np.asarray(_hvp(func, wrt, args, v), dtype=float))
+        return np.reshape(np.stack(columns, axis=-1), x.shape + x.shape)
+
+    return hessian_f
 
 
 def jvp(func, primals, tangents):

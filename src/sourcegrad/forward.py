@@ -51,6 +51,13 @@ def _assign(target, value):
     return gast.Assign(targets=[target], value=value, type_comment=None)
 
 
+def _pops(stmt) -> bool:
+    """Whether ``stmt`` is ``list_pop(items)`` for its effect alone."""
+    return (isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call)
+            and isinstance(stmt.value.func, gast.Name) and stmt.value.func.id == "list_pop"
+            and isinstance(stmt.value.args[0], gast.Name))
+
+
 def _label(primitive) -> str:
     module = getattr(primitive, "__module__", None) or ""
     name = getattr(primitive, "__name__", repr(primitive))
@@ -144,6 +151,11 @@ class _Forward:
             return self.branch(stmt, state)
         if isinstance(stmt, (gast.For, gast.While)):
             return self.loop(stmt, state)
+        if _pops(stmt):  # items.pop() undoing an append: the tangents' list too
+            items = stmt.value.args[0].id
+            tangent = self.held(items)
+            if tangent is not None:
+                return [stmt, gast.Expr(value=_call("list_pop", _name(tangent)))], state
         return [stmt], state
 
     def assignment(self, stmt, state):

@@ -22,6 +22,7 @@ Invariant established: every statement of the body is one of
                                       end of the body, into the same name
 ``name[index] = atom``                 a write into an array, in place
 ``name.append(atom)``                 an append to a local list
+``name = list_pop(atom)``             ``items.pop()``, as a list used as a stack
 ``break``                             last in its branch (lower stage)
 ``return name``                       once, as the last statement
 ====================================  ======================================
@@ -130,6 +131,12 @@ def _matches(target, value) -> bool:
 def _names_in(targets) -> set:
     """The names that the assignment targets ``targets`` bind."""
     return {n.id for t in targets for n in gast.walk(t) if isinstance(n, gast.Name)}
+
+
+def _is_pop(value) -> bool:
+    """Whether ``value`` is ``items.pop()``."""
+    return (isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute)
+            and value.func.attr == "pop" and not value.args and not value.keywords)
 
 
 def _tested(test):
@@ -337,6 +344,8 @@ class _Normalizer:
             call = stmt.value
             call.args = [self.atom(call.args[0])]
             self.emit(stmt)
+        elif isinstance(stmt, gast.Expr) and _is_pop(stmt.value):
+            self.emit(gast.Expr(value=self.method(stmt.value)))
         elif isinstance(stmt, (gast.Expr, gast.Assert, gast.Break)):
             self.emit(stmt)
         elif isinstance(stmt, gast.If):
@@ -586,6 +595,8 @@ class _Normalizer:
 
     def method(self, e):
         name = e.func.attr
+        if name == "pop" and not e.args and not e.keywords:  # a list used as a stack
+            return gast.Call(func=_name("list_pop"), args=[self.atom(e.func.value)], keywords=[])
         if name not in METHODS:
             instead = f"; call np.{name}(...) instead" if hasattr(np, name) else ""
             raise self.error(e.func, f"the method .{name}() is not supported{instead}")

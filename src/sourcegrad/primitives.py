@@ -23,6 +23,7 @@ from . import rules
 from .closures import LocalFunction
 from .errors import NoRuleError, UnsupportedSyntaxError
 from .names import MODULES, dotted, resolve
+from . import runtime
 from .runtime import stop_gradient
 
 BINARY = {
@@ -118,7 +119,12 @@ def lookup_spelled(parts, namespace):
         return obj
     if parts == ["stop_gradient"]:
         return stop_gradient
-    return resolve(parts, namespace)
+    try:
+        return resolve(parts, namespace)
+    except KeyError:
+        if len(parts) == 1 and parts[0] in runtime.__all__:  # list_pop, from normalize
+            return getattr(runtime, parts[0])
+        raise
 
 
 def _match(stmt, namespace, where) -> Op:
@@ -155,9 +161,15 @@ def _primitive(obj, args, keywords, stmt, where, label) -> Op:
     if found is None and (isinstance(obj, LocalFunction) or isinstance(
             obj, types.FunctionType) and not _library(obj)):
         return _call(obj, args, keywords, stmt, where, label)
+    if found is None and rules.lookup(obj, "forward") is not None:
+        # a rule for forward mode only (the runtime's helpers): no gradient flows
+        op = _bind(rules.lookup(obj, "forward"), args, keywords, stmt, where, label, obj)
+        op.missing = _no_rule(stmt, where, label, obj)
+        return op
     if found is None:
         bound = dict(enumerate(args)) | {k.arg: k.value for k in keywords}
-        return Op(bound=bound, missing=_no_rule(stmt, where, label, obj))
+        return Op(bound=bound, missing=_no_rule(stmt, where, label, obj), primitive=obj,
+                  args=list(args), keywords={k.arg: k.value for k in keywords})
     return _bind(found, args, keywords, stmt, where, label, obj)
 
 
@@ -195,9 +207,10 @@ def _no_rule(stmt, where, label, obj) -> NoRuleError:
 
 
 def _library(obj) -> bool:
-    """Whether ``obj`` belongs to NumPy or the standard library's ``math``."""
+    """Whether ``obj`` belongs to NumPy, the standard library's ``math`` or
+    sourcegrad's runtime (which generated code calls)."""
     module = getattr(obj, "__module__", None) or ""
-    return module.split(".")[0] in ("numpy", "math")
+    return module.split(".")[0] in ("numpy", "math") or module == "sourcegrad.runtime"
 
 
 def _bind(template, args, keywords, stmt, where, label, primitive=None) -> Op:

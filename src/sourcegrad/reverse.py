@@ -380,7 +380,9 @@ class _Reverse:
             name = stmt.target.id
             if name in owned and _call_to(value, "unindex"):
                 grad, _, index = value.args
-                out.append(gast.Expr(value=_call("add_at", _name(name), index, grad)))
+                out.append(gast.Assign(targets=[_name(name, gast.Store())],
+                                       value=_call("add_at", _name(name), index, grad),
+                                       type_comment=None))
                 continue
             if name in init:
                 value, fresh = gast.BinOp(left=_name(name), op=gast.Add(), right=value), True

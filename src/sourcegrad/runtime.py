@@ -17,7 +17,7 @@ __all__ = [
     "prod_grad", "var_grad", "uncumsum", "norm_grad", "sign_safe_div", "cast_grad",
     "between", "below", "above", "either", "inner_left", "inner_right", "matmul_left",
     "matmul_right", "dot_left", "dot_right", "power_log", "add_at", "item", "Grads",
-    "densify", "pick", "owned", "rebroadcast", "zero_tangent",
+    "densify", "pick", "owned", "rebroadcast", "zero_tangent", "list_pop",
 ]
 
 
@@ -421,18 +421,25 @@ def power_log(z, x):
 
 
 def add_at(out, index, g):
-    """``out[index] += g`` in place, adding repeated integer indices each time."""
+    """``out[index] += g`` in place, adding repeated integer indices each time;
+    returns ``out``."""
     if isinstance(out, Grads):
         if isinstance(index, slice) or isinstance(index, (int, np.integer)) and index < 0:
             raise SourceGradError("sourcegrad cannot yet accumulate the adjoint of a slice or "
                                   "a negative index of a list in a loop; index from the start")
         out[index] = out[index] + g if index in out else g
-        return
+        return out
     parts = index if isinstance(index, tuple) else (index,)
     if all(_basic(p) for p in parts):
         out[index] += g
     else:
         np.add.at(out, index, g)
+    return out
+
+
+def list_pop(items):
+    """``items.pop()``: the normal form's name for it."""
+    return items.pop()
 
 
 def pick(g, index):

@@ -72,5 +72,5 @@ def grad_huber(r, delta, btotal=1.0):
             absval_1 = tape.pop()
         cond = tape.pop()
         # grad of: for v in r
-        add_at(br, i, bv)
+        br = add_at(br, i, bv)
     return (total_value, br)

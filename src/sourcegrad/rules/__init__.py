@@ -5,7 +5,7 @@ primitive's reverse template, ``ZERO`` for a function whose derivative is
 zero, or ``None`` for a function with no rule.
 """
 
-from . import elementwise, linalg, nondiff, operators, reductions, shape  # noqa: F401
+from . import elementwise, helpers, linalg, nondiff, operators, reductions, shape  # noqa: F401
 from .operators import identity, pack
 from .registry import (FORWARD, REVERSE, ZERO, Template, d, forward, is_d, lookup, reverse,
                        zero_derivative)
