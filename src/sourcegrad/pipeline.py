@@ -237,10 +237,10 @@ def _module(unit: Unit):
             func = parsed.func
             defaults[fn.name] = ((func.__defaults__ or ()) + ((1.0,) if seed else ()),
                                  func.__kwdefaults__)
-            _bind_free(free, _defaults(fn, parsed, seed), parsed)
+            _bind_free(free, _defaults(fn, parsed, seed), fn, unit.namer)
         loads = _free_loads(fn) - generated
         used |= loads
-        _bind_free(free, _lookup_free(loads, parsed), parsed)
+        _bind_free(free, _lookup_free(loads, parsed), fn, unit.namer)
     helpers = sorted(n for n in used if n in runtime.__all__)
     body = [gast.Import(names=[gast.alias(name="numpy", asname="np")])]
     if "math" in used:
@@ -278,14 +278,18 @@ def _lookup_free(loads, parsed) -> dict:
     return out
 
 
-def _bind_free(free: dict, found: dict, parsed) -> None:
-    from .errors import SourceGradError
-
+def _bind_free(free: dict, found: dict, fn, namer: Namer) -> None:
+    """Add the names ``found`` (read by ``fn``) to the module's ``free`` names;
+    one that means something else for another function (two closures of one
+    factory, say) is renamed in ``fn``."""
     for name, value in found.items():
         if name in free and free[name] is not value:
-            raise SourceGradError(
-                f"{parsed.where.filename}: the name {name!r} means different things in "
-                f"{parsed.where.function} and in a function it calls; rename one of them")
+            namer.taken |= set(free) | identifiers(fn)
+            fresh = namer.fresh(name)
+            for node in gast.walk(fn):
+                if isinstance(node, gast.Name) and node.id == name:
+                    node.id = fresh
+            name = fresh
         free[name] = value
 
 
