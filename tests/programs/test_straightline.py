@@ -18,80 +18,9 @@ from numpy import tanh
 import sourcegrad
 from sourcegrad import stop_gradient
 
+from .helpers import check_program, numeric_grad  # noqa: F401
+
 # -- the independent reference ---------------------------------------------
-
-
-def numeric_grad(f, args, kwargs, index, eps=1e-6):
-    """Central differences of the scalar ``f`` in the argument ``index`` (an
-    int for a positional argument, a name for a keyword), in float64."""
-    args = list(args)
-    kwargs = dict(kwargs)
-
-    def get():
-        return kwargs[index] if isinstance(index, str) else args[index]
-
-    def call(value):
-        if isinstance(index, str):
-            return float(f(*args, **{**kwargs, index: value}))
-        return float(f(*args[:index], value, *args[index + 1:], **kwargs))
-
-    x = get()
-    if not isinstance(x, np.ndarray):
-        return (call(float(x) + eps) - call(float(x) - eps)) / (2 * eps)
-    # float32 inputs are perturbed in float64: eps is below float32's resolution
-    base = np.array(x, dtype=np.float64)
-    out = np.zeros(base.shape)
-    for i in np.ndindex(base.shape):
-        up, down = base.copy(), base.copy()
-        up[i] += eps
-        down[i] -= eps
-        out[i] = (call(up) - call(down)) / (2 * eps)
-    return out
-
-
-def assert_like(g, x):
-    """``g`` has the type, shape and dtype of what it differentiates."""
-    if isinstance(x, np.ndarray):
-        assert isinstance(g, np.ndarray), type(g)
-        assert g.shape == x.shape, (g.shape, x.shape)
-        assert g.dtype == x.dtype, (g.dtype, x.dtype)
-    elif isinstance(x, np.generic):
-        assert type(g) is type(x), type(g)
-    elif isinstance(x, (float, int)) and not isinstance(x, bool):
-        assert type(g) is float, type(g)
-
-
-def position(f, wrt, kwargs):
-    """The positional index or keyword name of ``wrt`` in ``f``'s parameters."""
-    code = f.__code__
-    names = code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
-    if wrt in kwargs:
-        return wrt
-    if isinstance(wrt, str):
-        i = names.index(wrt)
-    else:
-        i = wrt % code.co_argcount
-    return i if i < code.co_argcount else names[i]
-
-
-def check_program(f, args, kwargs=None, wrt=0, tol=1e-6):
-    kwargs = kwargs or {}
-    if not kwargs:
-        sourcegrad.check_grads(f, args)
-    grads = sourcegrad.grad(f, wrt=wrt)(*args, **kwargs)
-    wrts = wrt if isinstance(wrt, tuple) else (wrt,)
-    grads = grads if isinstance(wrt, tuple) else (grads,)
-    assert len(grads) == len(wrts)
-    for w, g in zip(wrts, grads):
-        where = position(f, w, kwargs)
-        x = kwargs[where] if isinstance(where, str) else args[where]
-        assert_like(g, x)
-        expected = numeric_grad(f, args, kwargs, where)
-        loose = isinstance(x, np.ndarray) and x.dtype == np.float32
-        np.testing.assert_allclose(
-            np.asarray(g, dtype=np.float64), expected,
-            rtol=2e-2 if loose else tol, atol=2e-2 if loose else tol,
-        )
 
 
 # -- inputs --------------------------------------------------------------
