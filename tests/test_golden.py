@@ -33,6 +33,8 @@ CASES = {
     "broadcasting": (0, 1, 2),
     "rnn": (0, 1, 3),  # a loop that saves its state on the tape
     "huber": 0,  # an if inside a loop
+    "helper_call": (0, 1, 2, 3),  # a helper called twice: a primal/adjoint pair per pattern
+    "write_in_a_loop": 0,  # y[i] = y[i - 1] * x[i]: an in-place write in a loop
 }
 
 
@@ -124,3 +126,30 @@ def test_text_does_not_depend_on_hash_randomization(tmp_path):
         outputs.append(done.stdout)
     expected = "".join(generated(name) for name in sorted(CASES))
     assert outputs[0] == outputs[1] == expected
+
+
+def _function_golden_inputs():
+    rng = np.random.default_rng(2)
+    helper_call = (0.5 * rng.standard_normal((4, 3)), rng.standard_normal(4),
+                   0.5 * rng.standard_normal((2, 4)), rng.standard_normal(2),
+                   rng.standard_normal(3))
+    write_in_a_loop = (rng.uniform(0.5, 1.5, 5),)
+    return {"helper_call": helper_call, "write_in_a_loop": write_in_a_loop}
+
+
+@pytest.mark.parametrize("name", ["helper_call", "write_in_a_loop"])
+def test_function_golden_files_compute_the_gradients(name):
+    """The golden text of a helper call and of a write in a loop runs: its
+    gradients match central differences."""
+    from tests.programs.helpers import numeric_grad
+
+    args = _function_golden_inputs()[name]
+    namespace = {}
+    exec(compile((GOLDEN / f"{name}.py").read_text(), f"{name}.py", "exec"), namespace)
+    value, grads = namespace[f"grad_{name}"](*args)
+    f = getattr(functions, name)
+    assert value == pytest.approx(f(*args))
+    wrt = CASES[name] if isinstance(CASES[name], tuple) else (CASES[name],)
+    grads = grads if isinstance(CASES[name], tuple) else (grads,)
+    for i, g in zip(wrt, grads):
+        np.testing.assert_allclose(g, numeric_grad(f, args, {}, i), rtol=1e-6, atol=1e-8)

@@ -494,6 +494,16 @@ def nested_def_with_a_default_and_a_capture(x, w):
     return np.sum(g(x)) + np.sum(g(t=x, scale=3.0))
 
 
+def spread(*parts):
+    return parts[0] * parts[1]
+
+
+@program(arr(3), skip="bug: an active argument that lands only in a helper's *args is not "
+                      "active: the helper runs as a constant, zero gradient, no error")
+def helper_taking_star_args(x):
+    return np.sum(spread(x, x * 2.0))
+
+
 def zero_first(a):
     a[0] = 0.0
     return np.sum(a)
