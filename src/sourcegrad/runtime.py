@@ -7,6 +7,8 @@ nothing else of sourcegrad.  Each helper is cheap when there is nothing to do:
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .errors import SourceGradError
@@ -18,6 +20,7 @@ __all__ = [
     "between", "below", "above", "either", "inner_left", "inner_right", "matmul_left",
     "matmul_right", "dot_left", "dot_right", "power_log", "add_at", "item", "Grads",
     "densify", "pick", "owned", "rebroadcast", "zero_tangent", "list_pop",
+    "extremum_tangent", "prod_tangent", "var_tangent", "norm_tangent", "cast_tangent",
 ]
 
 
@@ -134,6 +137,19 @@ def extremum_grad(g, x, y, axis=None, keepdims=False, initial=None):
     return mask * (_expand(g, x.shape, axis, keepdims) / count)
 
 
+def extremum_tangent(t, x, y, axis=None, keepdims=False, initial=None):
+    """The tangent of ``max``/``min`` along ``t``: the tangent of the element
+    selected, the mean of the tied elements' tangents (the transpose of
+    ``extremum_grad``, which shares the adjoint equally among them)."""
+    x, t = np.asarray(x), np.asarray(t)
+    mask = x == _expand(y, x.shape, axis, keepdims)
+    dtype = t.dtype if t.dtype.kind == "f" else np.float64
+    count = np.sum(mask, axis=axis, keepdims=keepdims, dtype=dtype)
+    if initial is not None:  # the maximum may be ``initial``, then no element has a share
+        count = np.maximum(count, 1)
+    return np.sum(np.where(mask, t, 0), axis=axis, keepdims=keepdims) / count
+
+
 def _axes(axis, ndim):
     """``axis`` (``None``, an int or a tuple) as a sorted tuple of nonnegative axes."""
     if axis is None:
@@ -141,17 +157,14 @@ def _axes(axis, ndim):
     return tuple(sorted(a % ndim for a in ((axis,) if np.ndim(axis) == 0 else axis)))
 
 
-def prod_grad(g, x, y, axis=None, keepdims=False):
-    """The adjoint of ``np.prod``: ``g`` times the product of the other factors.
+def _prod_others(x, y, axis, keepdims):
+    """For each factor of ``y = np.prod(x, axis)``, the product of the others.
 
     ``y / x`` when no factor is zero; otherwise products of the factors before
     and after each one, so that zeros give the right (finite) answer.
     """
-    x = np.asarray(x)
-    shape = x.shape
-    gx = _expand(g, shape, axis, keepdims)
     if x.all():
-        return gx * _expand(y, shape, axis, keepdims) / x
+        return _expand(y, x.shape, axis, keepdims) / x
     axes = _axes(axis, x.ndim)
     rest = [i for i in range(x.ndim) if i not in axes]
     order = rest + list(axes)
@@ -160,8 +173,20 @@ def prod_grad(g, x, y, axis=None, keepdims=False):
     ones = np.ones(flat.shape[:-1] + (1,), dtype=flat.dtype)
     before = np.cumprod(np.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
     after = np.cumprod(np.concatenate([ones, flat[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
-    others = np.transpose(np.reshape(before * after, moved.shape), np.argsort(order))
-    return gx * others
+    return np.transpose(np.reshape(before * after, moved.shape), np.argsort(order))
+
+
+def prod_grad(g, x, y, axis=None, keepdims=False):
+    """The adjoint of ``np.prod``: ``g`` times the product of the other factors."""
+    x = np.asarray(x)
+    return _expand(g, x.shape, axis, keepdims) * _prod_others(x, y, axis, keepdims)
+
+
+def prod_tangent(t, x, y, axis=None, keepdims=False):
+    """The tangent of ``np.prod`` along ``t``: each factor's tangent times the
+    product of the other factors, summed."""
+    x = np.asarray(x)
+    return np.sum(t * _prod_others(x, y, axis, keepdims), axis=axis, keepdims=keepdims)
 
 
 def var_grad(g, x, axis=None, ddof=0, keepdims=False):
@@ -171,6 +196,15 @@ def var_grad(g, x, axis=None, ddof=0, keepdims=False):
     n = int(np.prod([x.shape[i] for i in axes]))
     centered = x - np.mean(x, axis=axes, keepdims=True)
     return _expand(g, x.shape, axis, keepdims) * (2.0 / (n - ddof)) * centered
+
+
+def var_tangent(t, x, axis=None, ddof=0, keepdims=False):
+    """The tangent of ``np.var`` along ``t``: ``2 sum(t (x - mean)) / (n - ddof)``."""
+    x = np.asarray(x)
+    axes = _axes(axis, x.ndim)
+    n = int(np.prod([x.shape[i] for i in axes]))
+    centered = x - np.mean(x, axis=axes, keepdims=True)
+    return np.sum(t * centered, axis=axis, keepdims=keepdims) * (2.0 / (n - ddof))
 
 
 def uncumsum(g, x, axis=None):
@@ -245,10 +279,7 @@ def norm_grad(g, x, y, ord=None, axis=None, keepdims=False):
     ``1``, ``-1``, ``inf``, ``-inf``, ``2``, ``-2`` and ``'nuc'``.
     """
     shape = np.shape(x)
-    if axis is None:
-        vector = ord is None or len(shape) == 1  # ord=None: the 2-norm of the flattened input
-    else:
-        vector = np.ndim(axis) == 0 or len(axis) == 1
+    vector = _is_vector_norm(shape, ord, axis)
     gx = _expand(g, shape, axis, keepdims)
     if ord is None or (ord == 2 if vector else ord == "fro"):
         return gx * sign_safe_div(x, _expand(y, shape, axis, keepdims))
@@ -268,6 +299,23 @@ def norm_grad(g, x, y, ord=None, axis=None, keepdims=False):
         f"sourcegrad has no derivative of np.linalg.norm with ord={ord!r} "
         f"for an input of {np.ndim(x)} dimensions and axis={axis!r}"
     )
+
+
+def _is_vector_norm(shape, ord, axis) -> bool:
+    """Whether ``np.linalg.norm(x, ord, axis)`` of an ``x`` of ``shape`` is a
+    vector norm (else a matrix norm)."""
+    if axis is None:
+        return ord is None or len(shape) == 1  # ord=None: the 2-norm of the flattened input
+    return np.ndim(axis) == 0 or len(axis) == 1
+
+
+def norm_tangent(t, x, y, ord=None, axis=None, keepdims=False):
+    """The tangent of ``np.linalg.norm`` along ``t``: ``t`` against the norm's
+    slope (``norm_grad`` of a unit adjoint), summed over the reduced axes."""
+    if ord is None or (ord == 2 if _is_vector_norm(np.shape(x), ord, axis) else ord == "fro"):
+        return sign_safe_div(np.sum(t * x, axis=axis, keepdims=keepdims), y)
+    slope = norm_grad(np.ones_like(y), x, y, ord, axis, keepdims)
+    return np.sum(t * slope, axis=axis, keepdims=keepdims)
 
 
 def _matrix_norm_grad(gx, x, yx, ord, axis):
@@ -411,9 +459,29 @@ def cast_grad(g, x, dtype):
     return np.asarray(g, dtype=like)
 
 
+def cast_tangent(t, like):
+    """The tangent ``t`` of a value converted to ``like``'s type: in ``like``'s
+    float type, or zero for an integer or boolean ``like`` (a step function)."""
+    if isinstance(like, np.ndarray):
+        if like.dtype.kind not in "fc":
+            return zeros_like(like)
+        if isinstance(t, np.ndarray) and t.dtype == like.dtype:
+            return t
+        return np.asarray(t, dtype=like.dtype)
+    if isinstance(like, np.generic):
+        return like.dtype.type(t) if like.dtype.kind in "fc" else np.float64(0.0)
+    if isinstance(like, float):
+        return float(t)
+    if isinstance(like, int):  # bool too
+        return 0.0
+    return t
+
+
 def power_log(z, x):
     """``z * log(x)`` for ``z = x ** y``, the derivative of ``z`` in ``y``: 0
     where ``x`` is 0 (the limit for ``y > 0``), NaN for a negative ``x``."""
+    if type(x) is float and x > 0:  # a Python float: weak, as NumPy has it
+        return z * math.log(x)
     if np.all(np.asarray(x) > 0):
         return z * np.log(x)
     zero = np.asarray(x) == 0
@@ -462,6 +530,8 @@ def rebroadcast(t, like):
     shape = np.shape(like)
     if np.shape(t) == shape:
         return t
+    if type(t) is float and isinstance(like, np.ndarray):  # weak, as NumPy has it
+        t = np.asarray(t, dtype=like.dtype if like.dtype.kind == "f" else np.float64)
     return np.broadcast_to(t, shape)
 
 

@@ -4,11 +4,14 @@ Each row (a ``Spec``) names a small function written the way a user writes
 one, the argument shapes to try it on, the domain its arguments are drawn
 from, and which arguments are differentiated.  ``test_rules.py`` runs every
 row through ``sourcegrad.check_grads`` and through an independent elementwise
-finite-difference gradient, and checks the gradient's type, shape and dtype.
+finite-difference gradient, and checks the gradient's type, shape and dtype;
+in forward mode, through ``sourcegrad.jvp`` against central differences
+along the same tangents, and through the consistency of the two modes.
 
 To test a new rule, add a row.  A row or a single case that cannot pass
 because of the compiler (not the rule) is wrapped in
-``pytest.param(..., marks=pytest.mark.skip(reason="compiler: ..."))``.
+``pytest.param(..., marks=pytest.mark.skip(reason="compiler: ..."))``; a row
+that only forward mode cannot run yet names the reason in ``forward_skip``.
 
 Argument specs in ``cases``: a shape tuple is a float64 array of that shape
 (``()`` a 0-d array), ``F`` a Python float, ``S`` a NumPy float64 scalar,
@@ -139,6 +142,8 @@ class Spec:
     wrt: tuple | None = None  # differentiated argument indices; None: every float argument
     rtol: float = 1e-5
     atol: float = 1e-6
+    #: why forward mode cannot run this row yet ("compiler: ..."), or "" if it can
+    forward_skip: str = ""
 
     def domain_of(self, i):
         return self.domain[i] if isinstance(self.domain, tuple) else self.domain

@@ -10,6 +10,19 @@
   cotangent or of another gradient (a caller may update it in place).
 - ``test_every_rule_has_a_row``: every registered reverse rule is exercised
   by at least one row, computed from the functions of the table.
+
+And in forward mode:
+
+- ``test_forward``: ``sourcegrad.jvp`` along random tangents against central
+  differences along the same tangents, in float64; the tangent has the
+  output's type, shape and dtype, and so has the generated code's own tangent
+  before the API matches it to the output (float32 stays float32).
+- ``test_forward_float32``: each case in float32, where the output stays
+  float32: so does the tangent.
+- ``test_modes_agree``: ``<u, J v>`` from ``jvp`` equals ``<J^T u, v>`` from
+  ``vjp``, to a tight tolerance: no finite differences involved.
+- ``test_every_reverse_rule_has_a_forward_rule``: computed from the registry,
+  with the same parameters, so that arguments bind the same way.
 """
 
 from __future__ import annotations
@@ -54,6 +67,21 @@ def _cases():
 
 
 CASES = _cases()
+
+
+def _forward_cases():
+    """``CASES``, with the forward-mode skip of each row."""
+    out = []
+    for param in CASES:
+        spec = param.values[0]
+        marks = list(param.marks)
+        if spec.forward_skip:
+            marks.append(pytest.mark.skip(reason=spec.forward_skip))
+        out.append(pytest.param(*param.values, id=param.id, marks=marks))
+    return out
+
+
+FORWARD_CASES = _forward_cases()
 
 
 def _is_float32(case) -> bool:
@@ -114,7 +142,7 @@ def numeric_vjp(f, args, wrt, u, step=1e-6):
 
 def assert_like(g, x, what):
     """``g`` has the type, shape and dtype of the primal ``x``."""
-    if isinstance(x, float):  # a Python float, or a NumPy float64 scalar
+    if isinstance(x, (float, np.generic)):  # a Python float, or a NumPy scalar
         assert type(g) is type(x), f"{what}: a {type(x).__name__} argument got a {type(g).__name__}"
         return
     assert isinstance(g, np.ndarray), f"{what}: an array argument got a {type(g).__name__}"
@@ -151,6 +179,125 @@ def test_numeric_gradient(spec: Spec, case):
             assert_like(g, args[i], f"grad, argument {i}")
             np.testing.assert_allclose(g, want, rtol=rtol, atol=atol,
                                        err_msg=f"grad, argument {i}")
+
+
+# ---------------------------------------------------------------------------
+# forward mode: against finite differences, and against reverse mode
+
+
+def _tangent(x, rng):
+    """A random tangent like the primal ``x``."""
+    if isinstance(x, np.ndarray):
+        return rng.standard_normal(x.shape).astype(x.dtype)
+    if isinstance(x, np.generic):
+        return x.dtype.type(rng.standard_normal())
+    return float(rng.standard_normal())
+
+
+def _tangents(spec, case, args, seed=2):
+    """Random tangents for the differentiated arguments, ``None`` for the others."""
+    rng = np.random.default_rng(seed)
+    wrt = spec.differentiated(case)
+    return tuple(_tangent(x, rng) if i in wrt else None for i, x in enumerate(args))
+
+
+def numeric_jvp(f, args, tangents, step=1e-6):
+    """``J v`` along ``tangents`` by central differences, in float64."""
+    args = [_float64(a) for a in args]
+    tangents = [_float64(t) for t in tangents]
+    scale = max([1.0] + [float(np.max(np.abs(a))) for a, t in zip(args, tangents)
+                         if t is not None and np.size(a)])
+    h = step * scale
+
+    def at(s):
+        shifted = []
+        for a, t in zip(args, tangents):
+            if t is None:
+                shifted.append(a)
+            elif isinstance(a, np.ndarray):  # stays an array, 0-d ones too
+                shifted.append(np.asarray(a + s * t, dtype=a.dtype))
+            else:
+                shifted.append(type(a)(a + s * t))
+        return np.asarray(f(*shifted), dtype=np.float64)
+
+    return (at(h) - at(-h)) / (2 * h)
+
+
+def generated_jvp(f, args, tangents):
+    """What the generated ``jvp_f`` itself returns, before ``sourcegrad.jvp``
+    gives the tangent the output's type: ``(y, ty)``."""
+    from sourcegrad.api import derivative
+
+    wrt = tuple(i for i, t in enumerate(tangents) if t is not None)
+    compiled = derivative(f, wrt, mode="forward")
+    seeds = dict(zip(compiled.compiled.tangents, (tangents[i] for i in wrt)))
+    return compiled.function(*args, **seeds)
+
+
+@pytest.mark.parametrize("spec, case", FORWARD_CASES)
+def test_forward(spec: Spec, case):
+    args = spec.make_args(case)
+    tangents = _tangents(spec, case, args)
+    rtol, atol = (1e-3, 1e-4) if _is_float32(case) else (spec.rtol, spec.atol)
+    y, ty = sg.jvp(spec.fn, args, tangents)
+    if isinstance(y, (float, np.ndarray, np.generic)):
+        assert_like(ty, y, "jvp")
+    np.testing.assert_allclose(y, spec.fn(*args), rtol=1e-12, err_msg="jvp's value")
+    expected = numeric_jvp(spec.fn, args, tangents, step=1e-3 if _is_float32(case) else 1e-6)
+    np.testing.assert_allclose(ty, expected, rtol=rtol, atol=atol, err_msg="jvp")
+
+    # the generated code's own tangent: the output's shape and float type
+    _, raw = generated_jvp(spec.fn, args, tangents)
+    assert np.shape(raw) == np.shape(y), f"generated tangent shape {np.shape(raw)}, output {np.shape(y)}"
+    if np.result_type(y).kind == "f":
+        assert np.result_type(raw) == np.result_type(y), (
+            f"generated tangent dtype {np.result_type(raw)}, output dtype {np.result_type(y)}")
+
+
+@pytest.mark.parametrize("spec, case", FORWARD_CASES)
+def test_forward_float32(spec: Spec, case):
+    """Every case again with its float64 arrays in float32: where the output is
+    float32, so is the tangent the generated code computes (no rule upcasts).
+    (A Python float's tangent is a Python float, which NumPy may promote:
+    ``0.5 * mask`` is float64; such cases are left out.)"""
+    args = tuple(a.astype(np.float32) if isinstance(a, np.ndarray) and a.dtype == np.float64
+                 else a for a in spec.make_args(case))
+    tangents = _tangents(spec, case, args)
+    if not all(isinstance(t, np.ndarray) for t in tangents if t is not None):
+        pytest.skip("a tangent is a Python number")
+    y = spec.fn(*args)
+    if np.result_type(y) != np.float32:
+        pytest.skip(f"the float32 case has a {np.result_type(y)} output")
+    _, raw = generated_jvp(spec.fn, args, tangents)
+    assert np.shape(raw) == np.shape(y)
+    assert np.result_type(raw) == np.float32, f"a float32 output got a {np.result_type(raw)} tangent"
+
+
+def _magnitude(a, b) -> float:
+    return float(np.sum(np.abs(np.asarray(a, dtype=np.float64))
+                        * np.abs(np.asarray(b, dtype=np.float64))))
+
+
+@pytest.mark.parametrize("spec, case", FORWARD_CASES)
+def test_modes_agree(spec: Spec, case):
+    """``<u, J v> == <J^T u, v>``: forward against reverse mode, no finite differences."""
+    args = spec.make_args(case)
+    tangents = _tangents(spec, case, args)
+    y = spec.fn(*args)
+    rng = np.random.default_rng(3)
+    u = rng.standard_normal(np.shape(y)).astype(np.result_type(y, np.float32))
+    _, ty = sg.jvp(spec.fn, args, tangents)
+    _, pullback = sg.vjp(spec.fn, *args)
+    grads = pullback(u if np.ndim(y) else float(u))
+    wrt = spec.differentiated(case)
+    forward = _contract(ty, u)
+    reverse = sum(_contract(grads[i], tangents[i]) for i in wrt)
+    # the size of the terms summed, which bounds the rounding of either side
+    scale = _magnitude(ty, u) + sum(_magnitude(grads[i], tangents[i]) for i in wrt)
+    tol = 1e-5 if _is_float32(case) or np.result_type(y) == np.float32 else 1e-11
+    assert abs(forward - reverse) <= tol * scale + 1e-300, (
+        f"<u, J v> = {forward!r} by jvp, <J^T u, v> = {reverse!r} by vjp "
+        f"(difference {forward - reverse:.3g}, terms of size {scale:.3g})")
 
 
 # ---------------------------------------------------------------------------
@@ -241,6 +388,30 @@ def test_every_rule_has_a_row():
     names = sorted(f"{getattr(p, '__module__', None) or ''}.{getattr(p, '__name__', p)}"
                    for p in missing)
     assert not missing, "reverse rules with no row in tests/rules/specs.py: " + ", ".join(names)
+
+
+def _name(p) -> str:
+    return f"{getattr(p, '__module__', None) or ''}.{getattr(p, '__name__', p)}"
+
+
+def test_every_reverse_rule_has_a_forward_rule():
+    missing = sorted(_name(p) for p in rules.REVERSE if p not in rules.FORWARD)
+    assert not missing, "reverse rules with no forward rule: " + ", ".join(missing)
+
+
+def test_forward_rules_bind_like_reverse_rules():
+    """Same parameters and defaults (arguments bind the same way), and the
+    forward rule named after the reverse rule it sits next to."""
+    wrong = []
+    for p, rev in rules.REVERSE.items():
+        fwd = rules.FORWARD.get(p)
+        if fwd is None:
+            continue
+        if fwd.signature != rev.signature:
+            wrong.append(f"{_name(p)}: forward {fwd.signature}, reverse {rev.signature}")
+        if fwd.name != rev.name.rstrip("_") + "_forward":
+            wrong.append(f"{_name(p)}: forward rule {fwd.name} beside reverse rule {rev.name}")
+    assert not wrong, "\n".join(wrong)
 
 
 def test_row_ids_are_unique():
