@@ -178,6 +178,50 @@ def test_the_error_is_raised_by_source_too():
     assert_located(info.value, "try", "try:", "log_or_identity")
 
 
+# -- functions defined where they cannot be lifted --------------------------------
+
+def def_in_a_loop(x):
+    t = 0.0
+    for k in range(3):
+        def scaled(v):  # <- defloop
+            return v * k
+        t = t + np.sum(scaled(x))
+    return t
+
+
+def def_in_a_branch(x):
+    if np.sum(x) > 0:
+        def pick(v):  # <- defif
+            return v * 2.0
+    else:
+        def pick(v):
+            return v * 3.0
+    return np.sum(pick(x))
+
+
+def lambda_in_a_loop(x):
+    t = 0.0
+    for k in range(3):
+        f = lambda v: v * k  # <- lambdaloop
+        t = t + np.sum(f(x))
+    return t
+
+
+NOT_LIFTED = [
+    (def_in_a_loop, "defloop", "def scaled(v):", "def_in_a_loop"),
+    (def_in_a_branch, "defif", "def pick(v):", "def_in_a_branch"),
+    (lambda_in_a_loop, "lambdaloop", "lambda v: v * k", "lambda_in_a_loop"),
+]
+
+
+@pytest.mark.parametrize("f, marker, snippet, function", NOT_LIFTED,
+                         ids=[case[1] for case in NOT_LIFTED])
+def test_function_defined_inside_a_block(f, marker, snippet, function):
+    with pytest.raises(UnsupportedSyntaxError) as info:
+        sourcegrad.grad(f)(X)
+    assert_located(info.value, marker, snippet, function)
+
+
 # -- changing a dict argument in place ------------------------------------------
 
 def dict_argument_write(params, x):

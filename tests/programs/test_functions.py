@@ -488,6 +488,13 @@ def same_helper_on_an_array_and_a_float(x, a):
     return two_args(x, x) + two_args(a, a)
 
 
+@program(arr(3), skip="bug: same as nested_def_with_a_default_and_a_capture, for a lambda")
+def lambda_with_a_default_and_a_capture(x):
+    s = np.sum(x)
+    f = lambda v, k=3.0: v * k * s  # noqa: E731
+    return np.sum(f(x))
+
+
 @program(arr(3), arr(3), wrt=(0, 1),
          skip="bug: captured names are appended after parameters with defaults, so the "
               "defaults shift onto them: g(x) says 'missing a required argument: scale'")
@@ -1521,8 +1528,26 @@ def test_print_runs_once_per_call(capsys):
     assert capsys.readouterr().out.count("tanh sum") == 1
     sourcegrad.grad(print_inside)(x)
     assert capsys.readouterr().out.count("tanh sum") == 1
+    sourcegrad.value_and_grad(print_inside)(x)
+    assert capsys.readouterr().out.count("tanh sum") == 1
+    _, pullback = sourcegrad.vjp(print_inside, x)
+    pullback(1.0)
+    assert capsys.readouterr().out.count("tanh sum") == 1
     sourcegrad.grad(print_inside_a_helper)(x)
     assert capsys.readouterr().out.count("in helper") == 1
+    text = sourcegrad.source(print_inside)
+    assert text.count("print(") == 1
+
+
+def print_in_a_loop(x):
+    for i in range(3):
+        print("step", i)
+    return np.sum(x * x)
+
+
+def test_print_in_a_loop_runs_once_per_iteration(capsys):
+    sourcegrad.grad(print_in_a_loop)(arr(3))
+    assert capsys.readouterr().out.splitlines() == ["step 0", "step 1", "step 2"]
 
 
 def test_assert_runs_in_the_primal():
