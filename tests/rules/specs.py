@@ -392,6 +392,8 @@ def max_axis_var(x, axis): return np.max(x, axis=axis)
 def max_initial(x): return np.max(x, initial=0.0)
 def min_initial(x): return np.min(x, axis=0, initial=0.0)
 def max_of_list(x, y): return np.max([x, y], axis=0)
+def max_of_equal(x): return np.max([x, x], axis=0)
+def min_of_equal(x): return np.min(np.stack([x, x, x]), axis=0, keepdims=True)
 def amax_(x): return np.amax(x, axis=0)
 def min_(x): return np.min(x)
 def min_axis(x): return np.min(x, axis=1)
@@ -420,6 +422,17 @@ def std_method(x): return x.std(axis=1, keepdims=True)
 def cumsum_(x): return np.cumsum(x)
 def cumsum_axis(x): return np.cumsum(x, axis=0)
 def cumsum_method(x): return x.cumsum(axis=-1)
+
+
+# dtype=: the result (and its derivative) in another float type
+
+def sum_dtype(x): return np.sum(x, axis=0, dtype=np.float64)
+def sum_all_dtype(x): return np.sum(x, dtype=np.float64)
+def mean_dtype(x): return np.mean(x, dtype=np.float64)
+def prod_dtype(x): return np.prod(x, axis=1, dtype=np.float64)
+def var_dtype(x): return np.var(x, axis=0, dtype=np.float64)
+def std_dtype(x): return np.std(x, dtype=np.float64)
+def cumsum_dtype(x): return np.cumsum(x, axis=1, dtype=np.float64)
 
 
 def logsumexp(x):
@@ -561,6 +574,7 @@ def full_int_shape(c): return np.full(3, c)
 def full_int(c): return np.full((2, 3), c, dtype=int) * c
 def full_like_(x, c): return np.full_like(x, c)
 def full_like_int(c): return np.full_like(LABELS, c) * c
+def full_dtype(c): return np.full((2, 3), c, dtype=np.float64)
 def zeros_ones_like(x): return x * np.ones_like(x) + np.zeros_like(x)
 def to_float(x): return float(x) * 3.0
 def np_float64(x): return np.float64(x) * 3.0
@@ -800,6 +814,9 @@ SPECS = [
     Spec("max_axis_var", max_axis_var, (((3, 4), const(0)), ((3, 4), const(None)),
                                         ((2, 3, 4), const((0, -1)))), apart()),
     Spec("max_of_list", max_of_list, (((3,), (3,)), (F, F)), APART2),
+    # ties that stay ties: the shares add up to the whole derivative
+    Spec("max_of_equal", max_of_equal, one((3,), F)),
+    Spec("min_of_equal", min_of_equal, one((3,), (2, 3))),
     # initial=: the maximum may be the initial value, and then no element has a share
     Spec("max_initial", max_initial, one((5,), (3, 4)), apart()),
     Spec("max_initial_wins", max_initial, one((5,), (3, 4)), between(-2.0, -0.5)),
@@ -826,6 +843,14 @@ SPECS = [
     Spec("cumsum", cumsum_, one(F, (), (5,), (3, 4))),
     Spec("cumsum_axis", cumsum_axis, one(*UNARY_ND)),
     Spec("cumsum_method", cumsum_method, one((3, 4), (2, 3, 4))),
+    # dtype=: a float32 input, a float64 result
+    Spec("sum_dtype", sum_dtype, one(f32(3, 4))),
+    Spec("sum_all_dtype", sum_all_dtype, one(f32(3, 4))),
+    Spec("mean_dtype", mean_dtype, one(f32(3, 4))),
+    Spec("prod_dtype", prod_dtype, one(f32(3, 4)), nonzero),
+    Spec("var_dtype", var_dtype, one(f32(3, 4))),
+    Spec("std_dtype", std_dtype, one(f32(3, 4))),
+    Spec("cumsum_dtype", cumsum_dtype, one(f32(3, 4))),
     Spec("logsumexp", logsumexp, one((5,), (3, 4))),
     Spec("softmax_cross_entropy", softmax_cross_entropy, (((3, 4), const(LABELS)),)),
     # norms
@@ -932,6 +957,7 @@ SPECS = [
     Spec("full_int", full_int, one(F, ()), between(1.2, 1.8)),
     Spec("full_like", full_like_, (((3, 4), F), ((3, 4), ()), ((3, 4), (4,)), ((2,), (2,)))),
     Spec("full_like_int", full_like_int, one(F, (), (3,)), between(1.2, 1.8)),
+    Spec("full_dtype", full_dtype, one(f32(), f32(3))),
     Spec("zeros_ones_like", zeros_ones_like, one(*UNARY)),
     Spec("float", to_float, one(F, (), S)),
     Spec("np.float64", np_float64, one(F, (), S, (3,))),
