@@ -21,6 +21,7 @@ __all__ = [
     "matmul_right", "dot_left", "dot_right", "power_log", "add_at", "item", "Grads",
     "densify", "pick", "owned", "rebroadcast", "zero_tangent", "list_pop",
     "extremum_tangent", "prod_tangent", "var_tangent", "norm_tangent", "cast_tangent",
+    "prod_grad_tangent", "norm_grad_tangent",
 ]
 
 
@@ -189,6 +190,34 @@ def prod_tangent(t, x, y, axis=None, keepdims=False):
     return np.sum(t * _prod_others(x, y, axis, keepdims), axis=axis, keepdims=keepdims)
 
 
+def prod_grad_tangent(g, x, y, t, axis=None, keepdims=False):
+    """The tangent of ``prod_grad(g, x, y, axis, keepdims)`` along the tangent
+    ``t`` of ``x``, with ``y = np.prod(x, axis)`` moving with ``x``: ``g``
+    times the tangent of the product of the other factors.  Zeros among the
+    factors (one, two, or more per product) give the exact answer too."""
+    x = np.asarray(x)
+    axes = _axes(axis, x.ndim)
+    gx = _expand(g, x.shape, axis, keepdims)
+    if x.all():  # others = y / x: its tangent is others * (sum(t / x) - t / x)
+        ratio = t / x
+        others = _expand(y, x.shape, axis, keepdims) / x
+        return gx * others * (np.sum(ratio, axis=axes, keepdims=True) - ratio)
+    zero = x == 0
+    safe = np.where(zero, 1, x)
+    count = np.sum(zero, axis=axes, keepdims=True)
+    rest = np.prod(safe, axis=axes, keepdims=True)  # the product of the nonzero factors
+    ratio = np.where(zero, 0, t / safe)
+    total = np.sum(ratio, axis=axes, keepdims=True)
+    at_zeros = np.sum(np.where(zero, t, 0), axis=axes, keepdims=True)
+    # no zero: as above; one zero: the zero's tangent times the other nonzero
+    # factors, and for the zero itself the tangent of the product of the rest;
+    # two zeros: for each, the other zero's tangent times the rest; more: none
+    none = rest / safe * (total - ratio)
+    one = np.where(zero, rest * total, at_zeros * rest / safe)
+    two = np.where(zero, (at_zeros - t) * rest, 0)
+    return gx * np.select([count == 0, count == 1, count == 2], [none, one, two], 0)
+
+
 def var_grad(g, x, axis=None, ddof=0, keepdims=False):
     """The adjoint of ``np.var``: ``g * 2 (x - mean) / (n - ddof)``."""
     x = np.asarray(x)
@@ -316,6 +345,82 @@ def norm_tangent(t, x, y, ord=None, axis=None, keepdims=False):
         return sign_safe_div(np.sum(t * x, axis=axis, keepdims=keepdims), y)
     slope = norm_grad(np.ones_like(y), x, y, ord, axis, keepdims)
     return np.sum(t * slope, axis=axis, keepdims=keepdims)
+
+
+def norm_grad_tangent(g, x, y, t, ord=None, axis=None, keepdims=False):
+    """The tangent of ``norm_grad(g, x, y, ord, axis, keepdims)`` along the
+    tangent ``t`` of ``x``, with ``y = np.linalg.norm(x, ...)`` moving with
+    ``x``: ``g`` times the tangent of the norm's slope.  Zero where the slope
+    is piecewise constant (``ord`` 1, ``inf``, ``-inf``, 0 and the matrix
+    norms built from them)."""
+    x = np.asarray(x)
+    shape = x.shape
+    vector = _is_vector_norm(shape, ord, axis)
+    gx = _expand(g, shape, axis, keepdims)
+    yx = _expand(y, shape, axis, keepdims)
+    axes = _axes(axis, x.ndim)
+    if ord is None or (ord == 2 if vector else ord == "fro"):
+        # slope x / y; y's tangent is x . t / y
+        dot = np.sum(x * t, axis=axes, keepdims=True)
+        return gx * sign_safe_div(t - x * sign_safe_div(dot, yx * yx), yx)
+    if not vector:
+        if ord in (2, -2, "nuc"):
+            return gx * _singular_slope_tangent(x, t, ord, axis)
+        if ord in (1, -1, np.inf, -np.inf):
+            return zeros_like(x) * gx
+    elif ord in (1, 0, np.inf, -np.inf):
+        return zeros_like(x) * gx
+    elif isinstance(ord, (int, float, np.number)) and not isinstance(ord, bool):
+        # slope s = sign(x) |x|^(p-1) / y^(p-1); y's tangent is s . t
+        slope = np.sign(x) * sign_safe_div(np.abs(x) ** (ord - 1), yx ** (ord - 1))
+        dy = np.sum(slope * t, axis=axes, keepdims=True)
+        direct = sign_safe_div(np.abs(x) ** (ord - 2), yx ** (ord - 1)) * t
+        return gx * (ord - 1) * (direct - slope * sign_safe_div(dy, yx))
+    raise SourceGradError(
+        f"sourcegrad has no second derivative of np.linalg.norm with ord={ord!r} "
+        f"for an input of {np.ndim(x)} dimensions and axis={axis!r}"
+    )
+
+
+def _singular_slope_tangent(x, t, ord, axis):
+    """The tangent along ``t`` of the slope of a singular-value norm of ``x``
+    over the axes ``axis`` (the last two if ``None``): ``u_i v_i^T`` for the
+    largest (``ord=2``) or smallest (``-2``) singular value, ``U V^T`` for the
+    nuclear norm.  In the basis of the full SVD, ``M = U^T t V``, with the
+    singular values padded with zeros to each side's length."""
+    rows, cols = (0, 1) if axis is None else (axis[0] % x.ndim, axis[1] % x.ndim)
+    a = np.moveaxis(x, (rows, cols), (-2, -1))
+    ta = np.moveaxis(np.broadcast_to(t, x.shape), (rows, cols), (-2, -1))
+    m, n = a.shape[-2:]
+    k = min(m, n)
+    u, s, vt = np.linalg.svd(a, full_matrices=True)
+    v = _swap(vt)
+    big = np.zeros(s.shape[:-1] + (max(m, n),), dtype=s.dtype)
+    big[..., :k] = s
+    mm = _swap(u) @ ta @ v  # (..., m, n)
+    if ord == "nuc":
+        # d(U V^T) = U X V^T, X_ij = (M_ij - M_ji) / (s_i + s_j), M_ji zero outside the square
+        sq = np.zeros(mm.shape, dtype=mm.dtype)
+        sq[..., :k, :k] = _swap(mm[..., :k, :k])
+        den = big[..., :m, None] + big[..., None, :n]
+        return np.moveaxis(u @ ((mm - sq) / den) @ vt, (-2, -1), (rows, cols))
+    i = 0 if ord == 2 else k - 1
+    sigma = s[..., i:i + 1]
+    col = mm[..., :, i]  # u_j^T t v_i, for every j < m
+    row = mm[..., i, :]  # u_i^T t v_j, for every j < n
+    col_n = np.zeros(row.shape, dtype=mm.dtype)
+    col_n[..., :k] = col[..., :k]
+    row_m = np.zeros(col.shape, dtype=mm.dtype)
+    row_m[..., :k] = row[..., :k]
+    den_m = sigma ** 2 - big[..., :m] ** 2
+    den_n = sigma ** 2 - big[..., :n] ** 2
+    den_m[..., i] = den_n[..., i] = 1.0
+    cu = (sigma * col + big[..., :m] * row_m) / den_m
+    cv = (sigma * row + big[..., :n] * col_n) / den_n
+    cu[..., i] = cv[..., i] = 0.0
+    du, dv = u @ cu[..., None], v @ cv[..., None]
+    ui, vi = u[..., :, i:i + 1], v[..., :, i:i + 1]
+    return np.moveaxis(du @ _swap(vi) + ui @ _swap(dv), (-2, -1), (rows, cols))
 
 
 def _matrix_norm_grad(gx, x, yx, ord, axis):

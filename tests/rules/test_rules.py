@@ -23,6 +23,15 @@ And in forward mode:
   ``vjp``, to a tight tolerance: no finite differences involved.
 - ``test_every_reverse_rule_has_a_forward_rule``: computed from the registry,
   with the same parameters, so that arguments bind the same way.
+
+And second order, where the first derivative is smooth:
+
+- ``test_hvp``: ``sourcegrad.hvp`` (forward over the generated reverse-mode
+  code: the forward rules of the runtime's helpers) against central
+  differences of ``sourcegrad.grad``, for scalar outputs.
+- ``test_forward_over_forward``: forward mode over the generated forward-mode
+  code (the forward rules of the tangent helpers), any output, against
+  central differences of the first derivative.
 """
 
 from __future__ import annotations
@@ -298,6 +307,75 @@ def test_modes_agree(spec: Spec, case):
     assert abs(forward - reverse) <= tol * scale + 1e-300, (
         f"<u, J v> = {forward!r} by jvp, <J^T u, v> = {reverse!r} by vjp "
         f"(difference {forward - reverse:.3g}, terms of size {scale:.3g})")
+
+
+# ---------------------------------------------------------------------------
+# second order: forward mode over the generated reverse-mode code
+
+
+def _scalar_output(spec, case) -> bool:
+    return np.ndim(spec.fn(*spec.make_args(case))) == 0
+
+
+@pytest.mark.parametrize("spec, case", FORWARD_CASES)
+def test_hvp(spec: Spec, case):
+    """``hvp`` in each differentiated argument against central differences of
+    ``grad`` along the same direction (scalar outputs)."""
+    if not _scalar_output(spec, case):
+        pytest.skip("hvp needs a scalar output")
+    if spec.kink:
+        pytest.skip("on a kink: no second derivative")
+    args = spec.make_args(case)
+    tangents = _tangents(spec, case, args)
+    rtol, atol = (2e-2, 2e-3) if _is_float32(case) else (1e-4, 1e-5)
+    step = 1e-3 if _is_float32(case) else 1e-5
+    for i in spec.differentiated(case):
+        x, v = args[i], tangents[i]
+        got = sg.hvp(spec.fn, wrt=i)(*args, v)
+        assert_like(got, x, f"hvp, argument {i}")
+        grad = sg.grad(spec.fn, wrt=i)
+        x64, v64 = _float64(x), _float64(v)
+        h = step * max(1.0, float(np.max(np.abs(x64))))
+
+        def at(s):
+            shifted = list(args)
+            shifted[i] = (np.asarray(x64 + s * v64) if isinstance(x, np.ndarray)
+                          else type(x)(x64 + s * v64))
+            return np.asarray(grad(*shifted), dtype=np.float64)
+
+        want = (at(h) - at(-h)) / (2 * h)
+        np.testing.assert_allclose(got, want, rtol=rtol, atol=atol, err_msg=f"hvp, argument {i}")
+
+
+@pytest.mark.parametrize("spec, case", FORWARD_CASES)
+def test_forward_over_forward(spec: Spec, case):
+    """The second derivative along ``v`` (forward mode over the generated
+    forward-mode code, any output) against central differences of the
+    first, along the same tangents."""
+    from sourcegrad.api import derivative
+
+    if spec.kink:
+        pytest.skip("on a kink: no second derivative")
+    args = spec.make_args(case)
+    tangents = _tangents(spec, case, args)
+    wrt = spec.differentiated(case)
+    first = derivative(spec.fn, wrt, mode="forward")
+    seeds = dict(zip(first.compiled.tangents, (tangents[i] for i in wrt)))
+    second = derivative(first.function, wrt, mode="forward")
+    again = dict(zip(second.compiled.tangents, (tangents[i] for i in wrt)))
+    (_, ty), (_, got) = second.function(*args, **seeds, **again)
+    scale = max([1.0] + [float(np.max(np.abs(args[i]))) for i in wrt if np.size(args[i])])
+    h = (1e-3 if _is_float32(case) else 1e-5) * scale
+
+    def at(s):
+        shifted = [a if t is None else np.asarray(_float64(a) + s * _float64(t))
+                   if isinstance(a, np.ndarray) else type(a)(a + s * t)
+                   for a, t in zip(args, tangents)]
+        return np.asarray(first.function(*shifted, **seeds)[1], dtype=np.float64)
+
+    want = (at(h) - at(-h)) / (2 * h)
+    rtol, atol = (2e-2, 2e-3) if _is_float32(case) else (1e-4, 1e-5)
+    np.testing.assert_allclose(np.asarray(got, dtype=np.float64), want, rtol=rtol, atol=atol)
 
 
 # ---------------------------------------------------------------------------

@@ -5,14 +5,23 @@ can transform it again (forward-over-reverse: Hessian-vector products).  It
 calls the helpers of ``sourcegrad.runtime``; most are linear in the adjoint
 they take, so their tangent is the helper applied to the adjoint's tangent,
 plus, for the products, a term for the other factor.  Masks and zeros have a
-zero derivative.
+zero derivative.  The adjoints of ``np.prod`` and ``np.linalg.norm`` take
+the primal output ``y`` as well as ``x``: ``y`` is a function of ``x`` there,
+so their rules differentiate in ``x`` with ``y`` moving along (and read no
+tangent of ``y``).  The tangent helpers of forward mode have rules too
+(forward over forward); the second-order helpers ``prod_grad_tangent`` and
+``norm_grad_tangent`` have none: no third derivatives.
 """
 
+import numpy as np
+
 from ..runtime import (
-    above, add_at, below, between, cast_grad, densify, dot_left, dot_right, either,
-    extremum_grad, inner_left, inner_right, item, list_pop, matmul_left, matmul_right, owned,
-    pick, power_log, rebroadcast, sign_safe_div, unbroadcast, uncumsum, unconcatenate, unhstack,
-    unindex, unreduce, unstack, unsum, untranspose, unvstack, zero_tangent, zeros_like,
+    above, add_at, below, between, cast_grad, cast_tangent, densify, dot_left, dot_right, either,
+    extremum_grad, extremum_tangent, inner_left, inner_right, item, list_pop, matmul_left,
+    matmul_right, norm_grad, norm_grad_tangent, norm_tangent, owned, pick, power_log, prod_grad,
+    prod_grad_tangent, prod_tangent, rebroadcast, sign_safe_div, unbroadcast, uncumsum,
+    unconcatenate, unhstack, unindex, unreduce, unstack, unsum, untranspose, unvstack,
+    var_grad, var_tangent, zero_tangent, zeros_like,
 )
 from .registry import d, forward, zero_derivative
 
@@ -161,3 +170,51 @@ def power_log_forward(y, z, x):
 def sign_safe_div_forward(y, num, den):
     d[y] = sign_safe_div(d[num], den)
     d[y] = -sign_safe_div(num * d[den], den * den)
+
+
+@forward(prod_grad)
+def prod_grad_forward(out, g, x, y, axis=None, keepdims=False):
+    d[out] = prod_grad(d[g], x, y, axis, keepdims)
+    d[out] = prod_grad_tangent(g, x, y, d[x], axis, keepdims)
+
+
+@forward(var_grad)
+def var_grad_forward(out, g, x, axis=None, ddof=0, keepdims=False):
+    d[out] = var_grad(d[g], x, axis, ddof, keepdims)
+    d[out] = var_grad(g, d[x], axis, ddof, keepdims)
+
+
+@forward(norm_grad)
+def norm_grad_forward(out, g, x, y, ord=None, axis=None, keepdims=False):
+    d[out] = norm_grad(d[g], x, y, ord, axis, keepdims)
+    d[out] = norm_grad_tangent(g, x, y, d[x], ord, axis, keepdims)
+
+
+@forward(extremum_tangent)
+def extremum_tangent_forward(out, t, x, y, axis=None, keepdims=False, initial=None):
+    d[out] = extremum_tangent(d[t], x, y, axis, keepdims, initial)
+
+
+@forward(prod_tangent)
+def prod_tangent_forward(out, t, x, y, axis=None, keepdims=False):
+    d[out] = prod_tangent(d[t], x, y, axis, keepdims)
+    d[out] = np.sum(t * prod_grad_tangent(np.ones_like(y), x, y, d[x], axis, keepdims),
+                    axis=axis, keepdims=keepdims)
+
+
+@forward(var_tangent)
+def var_tangent_forward(out, t, x, axis=None, ddof=0, keepdims=False):
+    d[out] = var_tangent(d[t], x, axis, ddof, keepdims)
+    d[out] = var_tangent(t, d[x], axis, ddof, keepdims)
+
+
+@forward(norm_tangent)
+def norm_tangent_forward(out, t, x, y, ord=None, axis=None, keepdims=False):
+    d[out] = norm_tangent(d[t], x, y, ord, axis, keepdims)
+    d[out] = np.sum(t * norm_grad_tangent(np.ones_like(y), x, y, d[x], ord, axis, keepdims),
+                    axis=axis, keepdims=keepdims)
+
+
+@forward(cast_tangent)
+def cast_tangent_forward(out, t, like):
+    d[out] = cast_tangent(d[t], like)
