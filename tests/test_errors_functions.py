@@ -152,12 +152,8 @@ UNSUPPORTED = [
     (nonlocal_write, "nonlocal", "nonlocal total", "nonlocal_write", "'nonlocal' statement"),
     (dict_literal_in_a_helper, "dictlit", '{"a": a', "as_dict", "dict literal"),
     (varargs_helper, "varargs", "rest", "first_of", "*args"),
-    pytest.param(only_varargs_helper, "onlyvarargs", "parts", "spread", "*args", id="onlyvarargs",
-                 marks=pytest.mark.skip(reason="bug: an active argument that lands only in "
-                                        "*args is not active: zero gradient, no error")),
-    pytest.param(only_kwargs_helper, "onlykwargs", "values", "named", "**kwargs", id="onlykwargs",
-                 marks=pytest.mark.skip(reason="bug: an active argument that lands only in "
-                                        "**kwargs is not active: zero gradient, no error")),
+    pytest.param(only_varargs_helper, "onlyvarargs", "parts", "spread", "*args", id="onlyvarargs"),
+    pytest.param(only_kwargs_helper, "onlykwargs", "values", "named", "**kwargs", id="onlykwargs"),
 ]
 
 

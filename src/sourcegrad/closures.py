@@ -20,7 +20,7 @@ gradient flows into ``scale`` too.
 >>> print(to_source(gast.Module(body=body, type_ignores=[])))
 return inner(x, scale=scale) + inner(2.0 * x, scale=scale)
 >>> print(to_source(local["inner"]))
-def inner(t, scale):
+def inner(t, *, scale):
     return t * scale
 """
 
@@ -98,8 +98,9 @@ def convert(body: list, outer: set):
             raise _Misuse(stmt, f"the function {lifted.name} is defined twice")
         found[lifted.name] = lifted
     captured = {name: sorted(_free(node) & outer) for name, node in found.items()}
-    for name, node in found.items():
-        node.args.args += [_param(c) for c in captured[name]]
+    for name, node in found.items():  # keyword-only: after any defaults
+        node.args.kwonlyargs += [_param(c) for c in captured[name]]
+        node.args.kw_defaults += [None] * len(captured[name])
     body = [_pass_captured(stmt, captured) for stmt in kept]
     for node in found.values():
         node.body = [_pass_captured(stmt, captured) for stmt in node.body]

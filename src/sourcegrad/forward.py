@@ -34,7 +34,8 @@ from . import rules
 from .errors import NoRuleError
 from .inline import instantiate
 from .names import Namer, attribute_chain, identifiers
-from .primitives import index_expression, is_append, is_write
+from .primitives import is_append, is_write
+from .tape import bindings
 
 
 def _name(id_, ctx=None):
@@ -88,6 +89,7 @@ class _Forward:
         self.tangents = {}
         self.primal_of = {}
         self.state = None  # the state the statement being transformed starts from
+        self.bound = bindings(fn)
 
     def tangent(self, name):
         """The tangent's name for an active ``name`` (made on first request)."""
@@ -277,4 +279,8 @@ class _Forward:
         body += self.zeros(start.init - end.init)
         new = copy.copy(stmt)
         new.body = body or [gast.Pass()]
+        # a value first bound inside the loop is set before it is read each turn:
+        # its tangent needs no zero before the loop (its value does not exist yet)
+        sure = self.bound.sure.get(id(stmt), set())
+        before = {t for t in before if self.primal_of[t] in sure}
         return self.zeros(before) + [new], start

@@ -87,6 +87,9 @@ class Expressions:
             return OPERATOR_NAMES.get(type(value.op), "t")
         if isinstance(value, gast.Call):
             parts = dotted(value.func) or ["t"]
+            if parts == ["np", "copy"] and isinstance(value.args[0], gast.Name) and (
+                    value.args[0].id.endswith("_view")):  # the copy of an item
+                return value.args[0].id[: -len("_view")] + "_item"
             return CALL_NAMES.get(parts[-1], parts[-1])
         if isinstance(value, gast.Subscript):
             base = value.value.id if isinstance(value.value, gast.Name) else "item"
@@ -136,6 +139,14 @@ class Expressions:
             return self.boolean(e)
         if isinstance(e, gast.Attribute):
             return self.attribute(e)
+        if isinstance(e, gast.Subscript) and isinstance(e.value, gast.Name) and (
+                e.value.id in self.written):
+            # an item of an array written into later: a copy, not a view that the
+            # write would change under the adjoint's feet
+            item = gast.Subscript(value=self.atom(e.value), slice=self.index(e.slice),
+                                  ctx=gast.Load())
+            view = self.temp(item, e.value.id + "_view")
+            return gast.Call(func=attribute_chain(["np", "copy"]), args=[view], keywords=[])
         if isinstance(e, gast.Subscript):
             return gast.Subscript(value=self.atom(e.value), slice=self.index(e.slice),
                                   ctx=gast.Load())

@@ -59,8 +59,11 @@ import gast
 
 from .errors import UnsupportedSyntaxError
 from .primitives import is_append
-from .names import Namer, dotted, identifiers
+from .names import Namer, dotted, identifiers, resolve
 from .normal_expressions import ATTRIBUTES, METHODS, Expressions  # noqa: F401 (re-exported)
+
+#: Calls made for their effect that change nothing sourcegrad follows.
+OUTPUT = {"print", "debug", "info", "warning", "warn", "error", "exception", "critical"}
 
 #: How the operators of augmented assignments are written.
 _SYMBOLS = {gast.Add: "+", gast.Sub: "-", gast.Mult: "*", gast.Div: "/", gast.Pow: "**",
@@ -164,7 +167,10 @@ class _Normalizer(Expressions):
         self.body = []
         self.origin = parsed.node
         self.sharing = _Sharing()
-        self.read_later = set()
+        self.read_later = self.read_after = set()
+        self.items_of, self.returned_by_calls = {}, set()
+        self.written = {n.value.id for n in gast.walk(parsed.node) if isinstance(
+            n, gast.Subscript) and isinstance(n.ctx, gast.Store) and isinstance(n.value, gast.Name)}
 
     def run(self) -> gast.FunctionDef:
         self.body = self.block(self.node.body, set())
@@ -177,14 +183,17 @@ class _Normalizer(Expressions):
     def error(self, node, message):
         return self.where.error(UnsupportedSyntaxError, node, message)
 
-    def block(self, stmts, later: set) -> list:
+    def block(self, stmts, later: set, after=None) -> list:
         """The normal form of the statements ``stmts``; ``later`` holds the
         names read after them (in the rest of the function or the next
-        iteration of a loop around them)."""
+        iteration of a loop around them), ``after`` those read after them in
+        this turn of the loops around them."""
+        after = later if after is None else after
         saved, self.body = self.body, []
         for i, stmt in enumerate(stmts):
             self.origin = stmt
             self.read_later = _loads(stmts[i + 1:]) | later
+            self.read_after = _loads(stmts[i + 1:]) | after
             self.statement(stmt)
         out, self.body = self.body, saved
         return out
@@ -200,9 +209,9 @@ class _Normalizer(Expressions):
 
     def branch(self, stmt) -> None:
         test = self.test(stmt.test)
-        later = self.read_later
-        body = self.block(stmt.body, later) or [gast.Pass()]
-        orelse = self.block(stmt.orelse, later)
+        later, after = self.read_later, self.read_after
+        body = self.block(stmt.body, later, after) or [gast.Pass()]
+        orelse = self.block(stmt.orelse, later, after)
         self.origin = stmt
         self.emit(gast.If(test=test, body=body, orelse=orelse))
 
@@ -210,7 +219,7 @@ class _Normalizer(Expressions):
         iterate = gast.Call(func=_name("range"), args=[self.atom(a) for a in stmt.iter.args],
                             keywords=[])
         later = self.read_later | _loads([stmt])
-        body = self.block(stmt.body, later) or [gast.Pass()]
+        body = self.block(stmt.body, later, self.read_after) or [gast.Pass()]
         self.origin = stmt
         self.emit(gast.For(target=_name(stmt.target.id, gast.Store()), iter=iterate, body=body,
                            orelse=[], type_comment=None))
@@ -220,7 +229,7 @@ class _Normalizer(Expressions):
         the same name, at the end of the body."""
         test = self.test(stmt.test)
         later = self.read_later | _loads([stmt])
-        body = self.block(stmt.body, later)
+        body = self.block(stmt.body, later, self.read_after)
         name = _tested(test)
         if name is not None and _tested(stmt.test) != name:
             self.origin = stmt
@@ -304,7 +313,9 @@ class _Normalizer(Expressions):
             self.emit(stmt)
         elif isinstance(stmt, gast.Expr) and _is_pop(stmt.value):
             self.emit(gast.Expr(value=self.method(stmt.value)))
-        elif isinstance(stmt, (gast.Expr, gast.Assert, gast.Break)):
+        elif isinstance(stmt, gast.Expr):
+            self.effect(stmt)
+        elif isinstance(stmt, (gast.Assert, gast.Break)):
             self.emit(stmt)
         elif isinstance(stmt, gast.If):
             self.branch(stmt)
@@ -314,6 +325,19 @@ class _Normalizer(Expressions):
             self.repeat(stmt)
         elif not isinstance(stmt, gast.Pass):
             raise self.error(stmt, f"the statement {type(stmt).__name__} is not supported")
+
+    def effect(self, stmt) -> None:
+        """A call made for its effect: only output (``print``, logging,
+        warnings) is allowed; anything else may change its arguments in
+        place, which sourcegrad could not follow."""
+        call = stmt.value
+        parts = dotted(call.func) if isinstance(call, gast.Call) else None
+        if parts and (parts[-1] in OUTPUT or parts[0] in ("logging", "logger", "log",
+                                                              "warnings")):
+            self.emit(stmt)
+            return
+        raise self.error(stmt, "a call made for its effect is not supported (it may change "
+                               "its arguments in place); assign its result instead")
 
     def augmented(self, stmt) -> None:
         """``x += e`` becomes ``x = x + e``, unless the in-place update of ``x``
@@ -336,10 +360,42 @@ class _Normalizer(Expressions):
             raise self.error(target, f"writing into {name}, which is not a local name or "
                                      "a parameter, is not supported")
         self.refuse_shared(target, name, f"Copy it first: '{name} = {name}.copy()'")
+        items = sorted(self.items_of.get(name, set()) & self.read_after)
+        if items:
+            raise self.error(target, f"{items[0]} was read from {name} and may be a view of it, "
+                                     f"which this write changes; copy it: '{items[0]} = "
+                                     f"{name}[...].copy()'")
+        if name in self.returned_by_calls:
+            raise self.error(target, f"{name} comes from a call of your function, which may "
+                                     f"return one of its arguments; copy it before writing: "
+                                     f"'{name} = {name}.copy()'")
         part = self.atom(value)
         index = self.index(target.slice)
         write = gast.Subscript(value=_name(name), slice=index, ctx=gast.Store())
         self.emit(gast.Assign(targets=[write], value=part, type_comment=None))
+
+    def note_alias(self, name: str, value) -> None:
+        """Remember where ``name`` may share memory that a later write changes:
+        an item of an array (``r = M[0]`` is a row view of a matrix), or the
+        result of one of the user's functions (which may return an argument)."""
+        for names in self.items_of.values():
+            names.discard(name)
+        self.returned_by_calls.discard(name)
+        if isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name):
+            self.items_of.setdefault(value.value.id, set()).add(name)
+        if isinstance(value, gast.Call) and self.calls_user_function(value):
+            self.returned_by_calls.add(name)
+
+    def calls_user_function(self, call) -> bool:
+        parts = dotted(call.func)
+        if parts is None or parts[0] in self.locals:
+            return False
+        try:
+            obj = resolve(parts, self.namespace)
+        except KeyError:
+            return False
+        module = getattr(obj, "__module__", "") or ""
+        return callable(obj) and not module.split(".")[0] in ("numpy", "math", "builtins")
 
     def refuse_shared(self, stmt, name: str, fix: str) -> None:
         """Raise if updating ``name`` in place would change another name read later."""
@@ -369,6 +425,7 @@ class _Normalizer(Expressions):
         elif isinstance(target, gast.Name) and isinstance(value, gast.BoolOp):
             self.boolean(value, into=target.id)
         elif isinstance(target, gast.Name):
+            self.note_alias(target.id, value)
             self.assign(target.id, self.rhs(value))
         elif isinstance(target, (gast.Tuple, gast.List)):
             self.unpack(target, value)

@@ -153,6 +153,7 @@ def _finish(unit: Unit, parsed, names, main, mode: str) -> Compiled:
     while unit.pending:
         callee, params, kind = key = unit.pending.pop(0)
         c_parsed, c_fn, c_ops, c_active, c_names, _ = _front(callee, params)
+        _refuse_argument_writes(c_parsed)
         found = shapes(c_fn, c_ops)
         if kind == "forward":
             parts = [forward(c_fn, c_ops, c_active, c_names, c_parsed.where, found, unit,
@@ -170,6 +171,22 @@ def _finish(unit: Unit, parsed, names, main, mode: str) -> Compiled:
     callees = sorted({func.__name__ for func, _, _ in unit.variants})
     text = emit(module, _header(parsed, mode, names, free, callees))
     return Compiled(text, main, free, parsed, names, parsed.node.body[-1], defaults)
+
+
+def _refuse_argument_writes(parsed) -> None:
+    """A called function may not write into an array its caller passed: the
+    caller's derivative would not see the change."""
+    from .errors import UnsupportedSyntaxError
+
+    args = parsed.node.args
+    params = {a.id for a in args.posonlyargs + args.args + args.kwonlyargs}
+    for node in gast.walk(parsed.node):
+        if (isinstance(node, gast.Subscript) and isinstance(node.ctx, gast.Store)
+                and isinstance(node.value, gast.Name) and node.value.id in params):
+            raise parsed.where.error(
+                UnsupportedSyntaxError, node,
+                f"{parsed.node.name} writes into its argument {node.value.id}, which belongs "
+                "to its caller; copy it first or return a new array")
 
 
 def wrt_names(node: gast.FunctionDef, wrt, where):

@@ -176,10 +176,17 @@ def _primitive(obj, args, keywords, stmt, where, label) -> Op:
 def _call(func, args, keywords, stmt, where, label) -> Op:
     """A call of the user's function ``func``: its parameters bound to the
     arguments, as the call will bind them."""
+    node = stmt.value if getattr(stmt.value, "lineno", None) else stmt
+    signature = inspect.signature(func)
+    if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in signature.parameters.values()):
+        from .check import check  # refused at the callee's definition
+        from .parse import parse
+
+        callee = func.parsed if isinstance(func, LocalFunction) else parse(func)
+        check(callee.node, callee.where)
     try:
-        bound = inspect.signature(func).bind(*args, **{k.arg: k.value for k in keywords})
+        bound = signature.bind(*args, **{k.arg: k.value for k in keywords})
     except TypeError as exc:
-        node = stmt.value if getattr(stmt.value, "lineno", None) else stmt
         raise where.error(UnsupportedSyntaxError, node,
                           f"this call does not match {label}'s parameters ({exc})") from None
     return Op(bound=dict(bound.arguments), callee=func)

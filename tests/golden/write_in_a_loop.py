@@ -17,8 +17,9 @@ def grad_write_in_a_loop(x, bwrite_in_a_loop=1.0):
     shape_item = shape[0]
     for i in range(1, shape_item):
         sub = i - 1
+        y_view = y[sub]
         tape.append(y_item)
-        y_item = y[sub]
+        y_item = np.copy(y_view)
         x_item_1 = x[i]
         tape.append(mul)
         mul = y_item * x_item_1
@@ -40,8 +41,9 @@ def grad_write_in_a_loop(x, bwrite_in_a_loop=1.0):
         bx_item_1 = unbroadcast(y_item * bmul, x_item_1)
         mul = tape.pop()
         bx = add_at(bx, i, bx_item_1)
-        by = add_at(by, sub, by_item)
+        by_view = by_item
         y_item = tape.pop()
+        by = add_at(by, sub, by_view)
     # grad of: y[0] = x[0]
     bx_item = unbroadcast(pick(by, 0), x_item)
     by[0] = 0.0
