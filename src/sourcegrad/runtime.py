@@ -36,9 +36,13 @@ class Parts(tuple):
     __array_ufunc__ = None  # ``array + parts`` defers to ``Parts.__radd__``
 
     def __add__(self, other):
+        if isinstance(other, dict):  # some items' adjoints only
+            return Grads(enumerate(self)) + other
         return Parts(a + b for a, b in zip(self, other, strict=True))
 
     def __radd__(self, other):
+        if isinstance(other, dict):
+            return Grads(enumerate(self)) + other
         return Parts(b + a for a, b in zip(self, other, strict=True))
 
 
@@ -252,7 +256,8 @@ def unindex(g, x, index):
     """
     if isinstance(x, (tuple, list, dict)):
         if isinstance(index, slice):
-            return Grads(zip(range(len(x))[index], g))
+            positions = range(len(x))[index]
+            return Grads((positions[k], v) for k, v in _items(g))
         return Grads({_container_key(x, index): g})
     out = np.zeros(np.shape(x), dtype=np.result_type(x, g, 1.0))
     parts = index if isinstance(index, tuple) else (index,)
