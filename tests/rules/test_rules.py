@@ -257,7 +257,8 @@ def test_forward(spec: Spec, case):
 
     # the generated code's own tangent: the output's shape and float type
     _, raw = generated_jvp(spec.fn, args, tangents)
-    assert np.shape(raw) == np.shape(y), f"generated tangent shape {np.shape(raw)}, output {np.shape(y)}"
+    assert np.shape(raw) == np.shape(y), (
+        f"generated tangent shape {np.shape(raw)}, output shape {np.shape(y)}")
     if np.result_type(y).kind == "f":
         assert np.result_type(raw) == np.result_type(y), (
             f"generated tangent dtype {np.result_type(raw)}, output dtype {np.result_type(y)}")
@@ -279,7 +280,8 @@ def test_forward_float32(spec: Spec, case):
         pytest.skip(f"the float32 case has a {np.result_type(y)} output")
     _, raw = generated_jvp(spec.fn, args, tangents)
     assert np.shape(raw) == np.shape(y)
-    assert np.result_type(raw) == np.float32, f"a float32 output got a {np.result_type(raw)} tangent"
+    assert np.result_type(raw) == np.float32, (
+        f"a float32 output got a {np.result_type(raw)} tangent")
 
 
 def _magnitude(a, b) -> float:
