@@ -30,7 +30,7 @@ from typing import NamedTuple
 
 import gast
 
-from . import rules
+from . import rules, runtime
 from .errors import NoRuleError
 from .inline import instantiate
 from .names import Namer, attribute_chain, identifiers
@@ -167,9 +167,11 @@ class _Forward:
         state = State(state.init - {tangent}, state.owned - {tangent})  # overwritten
         self.state = state
         if tangent is None:
-            return [stmt], state
+            return [stmt] + self.pop_tangent(op), state
         if op.callee is not None:
             return self.call(stmt, op, tangent, state)
+        if op.template is None and op.missing is not None:
+            raise op.missing  # no rule in either mode: never a silent zero
         if op.template is None:
             return [stmt], state
         template = rules.lookup(op.primitive, "forward")
@@ -182,6 +184,15 @@ class _Forward:
         block = instantiate(template, target, bound, self.tangent, self.namer, same, self.held)
         code, state = self.settle(block, state)
         return [stmt] + code, state
+
+    def pop_tangent(self, op) -> list:
+        """``list_pop(dtape)`` beside ``list_pop(tape)`` whose value has no
+        tangent: the two lists must stay in step."""
+        if op.primitive is not runtime.list_pop:
+            return []
+        items = op.args[0]
+        tangent = self.held(items.id) if isinstance(items, gast.Name) else None
+        return [gast.Expr(value=_call("list_pop", _name(tangent)))] if tangent else []
 
     def settle(self, block, state):
         """``dy += e``: ``dy = e`` the first time, ``dy = dy + e`` later."""
@@ -197,8 +208,14 @@ class _Forward:
             out.append(stmt)
         return out, State(init, owned)
 
-    def zeros(self, names) -> list:
-        return [_assign(t, _call("zero_tangent", _name(self.primal_of[t]))) for t in sorted(names)]
+    def zeros(self, names, stmt=None) -> list:
+        """``dx = zero_tangent(x)`` for each tangent in ``names``; ``0.0`` where
+        ``x`` may be unbound before ``stmt`` (then nothing on this path reads it)."""
+        sure = self.bound.sure.get(id(stmt)) if stmt is not None else None
+        return [_assign(t, gast.Constant(value=0.0, kind=None)
+                        if sure is not None and self.primal_of[t] not in sure
+                        else _call("zero_tangent", _name(self.primal_of[t])))
+                for t in sorted(names)]
 
     def write(self, stmt, state):
         """``y[index] = v``: ``dy[index] = dv`` in an array of the code's own."""
@@ -257,8 +274,8 @@ class _Forward:
         body, after_body = self.block(stmt.body, state)
         orelse, after_else = self.block(stmt.orelse, state)
         init = after_body.init | after_else.init
-        body += self.zeros(init - after_body.init)
-        orelse += self.zeros(init - after_else.init)
+        body += self.zeros(init - after_body.init, stmt)
+        orelse += self.zeros(init - after_else.init, stmt)
         owned = after_body.owned & after_else.owned
         new = gast.If(test=stmt.test, body=body or [gast.Pass()], orelse=orelse)
         return [gast.copy_location(new, stmt)], State(init, owned)

@@ -60,11 +60,12 @@ def _size(body) -> int:
 
 
 def _pure(value) -> bool:
-    """Whether evaluating ``value`` has no effect but its result (no call
-    of a method, such as ``tape.pop()``)."""
-    return not any(isinstance(n, gast.Call) and isinstance(n.func, gast.Attribute)
-                   and isinstance(n.func.value, gast.Name) and n.func.attr in ("pop", "append")
-                   for n in gast.walk(value))
+    """Whether evaluating ``value`` has no effect but its result (no
+    ``tape.pop()``, ``list_pop(tape)`` or ``tape.append(...)``)."""
+    return not any(isinstance(n, gast.Call) and (
+        isinstance(n.func, gast.Attribute) and isinstance(n.func.value, gast.Name)
+        and n.func.attr in ("pop", "append")
+        or isinstance(n.func, gast.Name) and n.func.id == "list_pop") for n in gast.walk(value))
 
 
 def _live(body, live: set):

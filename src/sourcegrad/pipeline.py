@@ -140,6 +140,7 @@ def compile_forward(func, wrt=0) -> Compiled:
     calls: the module defines ``jvp_<name>(<params>, *, d<p>...)``."""
     unit = Unit()
     parsed, fn, ops, active, names, _ = _front(func, wrt)
+    unit.namer.taken.add("jvp_" + fn.name)  # the callees' functions get other names
     jvp_fn = forward(fn, ops, active, names, parsed.where, shapes(fn, ops), unit)
     _debug("forward", jvp_fn)
     unit.functions.append((optimize(jvp_fn), parsed, False))

@@ -51,15 +51,16 @@ def check_grads(f, args, modes=("reverse",), order=1, eps=None, rtol=1e-5, atol=
     """Raise ``AssertionError`` if ``f``'s derivatives disagree with finite
     differences at ``args``: for each mode in ``modes``, ``<J^T u, v>`` (reverse,
     from ``vjp``) or ``<u, J v>`` (forward, from ``jvp``) against ``<u, J v>``
-    by central differences.  Order 2 is not available yet."""
+    by central differences.  With ``order=2``, also Hessian-vector products
+    (forward over reverse) against central differences of the gradient."""
     unknown = set(modes) - {"reverse", "forward"}
     if unknown:
         raise ValueError(f"unknown modes {sorted(unknown)}")
-    if order != 1:
-        from .errors import SourceGradError
-
-        raise SourceGradError("check_grads: order 2 needs Hessians, not available yet")
+    if order not in (1, 2):
+        raise ValueError("check_grads checks order 1 or 2")
     args = list(args)
+    if order == 2:
+        _check_second(f, args, eps, rtol, atol, seed, trials)
     rng = np.random.default_rng(seed)
     eps, rtol, atol = _tolerances(args, f(*args), eps, rtol, atol)
     for _ in range(trials):
@@ -90,3 +91,33 @@ def _projection(f, args, dirs, u, y, mode) -> float:
     _, pullback = vjp(f, *args)
     grads = pullback(u if np.ndim(y) else float(u))
     return sum(_inner(g, v) for g, v in zip(grads, dirs) if v is not None)
+
+
+def _check_second(f, args, eps, rtol, atol, seed, trials) -> None:
+    """Hessian-vector products of ``<u, f>`` against differences of its gradient,
+    for each differentiable argument."""
+    from .api import grad, hvp
+
+    rng = np.random.default_rng(seed + 1)
+    y = f(*args)
+    eps, rtol, atol = _tolerances(args, y, None if eps is None else eps, max(rtol, 1e-4),
+                                  max(atol, 1e-6))
+    eps = max(eps, 1e-5)
+    for position, x in enumerate(args):
+        if not _is_float(x):
+            continue
+        for _ in range(trials):
+            v, w = _direction(x, rng), _direction(x, rng)
+            g = grad(f, wrt=position)
+            shifted = [list(args), list(args)]
+            shifted[0][position] = x + eps * v
+            shifted[1][position] = x - eps * v
+            expected = _inner(w, (np.asarray(g(*shifted[0]), dtype=np.float64)
+                                  - np.asarray(g(*shifted[1]), dtype=np.float64)) / (2 * eps))
+            got = _inner(w, hvp(f, wrt=position)(*args, v))
+            scale = max(1.0, abs(expected), abs(got))
+            if not abs(got - expected) <= atol + rtol * scale:
+                name = getattr(f, "__name__", f)
+                raise AssertionError(
+                    f"the Hessian-vector product of {name} (argument {position}) disagrees "
+                    f"with differences of its gradient: {got!r} against {expected!r}")

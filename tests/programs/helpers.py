@@ -86,7 +86,7 @@ def check_program(f, args, kwargs=None, wrt=0, tol=1e-6):
     ``wrt`` entry against central differences, with its type, shape and dtype."""
     kwargs = kwargs or {}
     if not kwargs:
-        sourcegrad.check_grads(f, args)
+        sourcegrad.check_grads(f, args, modes=("reverse", "forward"))
     grads = sourcegrad.grad(f, wrt=wrt)(*args, **kwargs)
     wrts = wrt if isinstance(wrt, tuple) else (wrt,)
     grads = grads if isinstance(wrt, tuple) else (grads,)

@@ -168,7 +168,7 @@ def check_program(f, args, kwargs=None, wrt=0, tol=1e-6):
     with its type, shape, dtype and structure."""
     kwargs = kwargs or {}
     if not kwargs:
-        sourcegrad.check_grads(f, args)
+        sourcegrad.check_grads(f, args, modes=("reverse", "forward"))
     target = f.__wrapped__ if isinstance(f, sourcegrad.api.Differentiable) else f
     grads = sourcegrad.grad(f, wrt=wrt)(*args, **kwargs)
     wrts = wrt if isinstance(wrt, tuple) else (wrt,)
