@@ -64,7 +64,7 @@ def test_compiling_twice_gives_the_same_text(name):
     assert first == second
 
 
-def test_golden_files_compute_the_gradients():
+def test_broadcasting_golden_text_computes_the_gradients():
     """The golden text is working code: load it and compare with finite differences."""
     rng = np.random.default_rng(0)
     X, b, s = rng.standard_normal((4, 3)), rng.standard_normal(3), 1.7
@@ -84,12 +84,18 @@ def _golden_inputs():
     return {"rnn": rnn, "huber": huber}
 
 
-@pytest.mark.parametrize("name", ["rnn", "huber"])
-def test_control_flow_golden_files_compute_the_gradients(name):
-    """The loops' golden text runs: its gradients match central differences."""
+def _golden_inputs_of(name):
+    inputs = {**_golden_inputs(), **_function_golden_inputs()}
+    return inputs[name]
+
+
+@pytest.mark.parametrize("name", ["rnn", "huber", "helper_call", "write_in_a_loop"])
+def test_golden_text_computes_the_gradients(name):
+    """The golden text of the loops, a helper call and a write in a loop runs:
+    its gradients match central differences."""
     from tests.programs.helpers import numeric_grad
 
-    args = _golden_inputs()[name]
+    args = _golden_inputs_of(name)
     namespace = {}
     exec(compile((GOLDEN / f"{name}.py").read_text(), f"{name}.py", "exec"), namespace)
     value, grads = namespace[f"grad_{name}"](*args)
@@ -137,19 +143,3 @@ def _function_golden_inputs():
     return {"helper_call": helper_call, "write_in_a_loop": write_in_a_loop}
 
 
-@pytest.mark.parametrize("name", ["helper_call", "write_in_a_loop"])
-def test_function_golden_files_compute_the_gradients(name):
-    """The golden text of a helper call and of a write in a loop runs: its
-    gradients match central differences."""
-    from tests.programs.helpers import numeric_grad
-
-    args = _function_golden_inputs()[name]
-    namespace = {}
-    exec(compile((GOLDEN / f"{name}.py").read_text(), f"{name}.py", "exec"), namespace)
-    value, grads = namespace[f"grad_{name}"](*args)
-    f = getattr(functions, name)
-    assert value == pytest.approx(f(*args))
-    wrt = CASES[name] if isinstance(CASES[name], tuple) else (CASES[name],)
-    grads = grads if isinstance(CASES[name], tuple) else (grads,)
-    for i, g in zip(wrt, grads):
-        np.testing.assert_allclose(g, numeric_grad(f, args, {}, i), rtol=1e-6, atol=1e-8)
