@@ -348,3 +348,19 @@ def test_append_to_a_list_argument_is_differentiated():
     assert type(gxs) is list and len(gxs) == 1
     np.testing.assert_allclose(gxs[0], 2.0 * X)
     np.testing.assert_allclose(gx, 2.0 * X)
+
+
+def _inner_loss(x):
+    return np.sum(x ** 3)
+
+
+def grad_of_grad(x):
+    return np.sum(sourcegrad.grad(_inner_loss)(x) ** 2)  # <- gradgrad
+
+
+def test_grad_of_a_function_that_calls_grad_is_refused_clearly():
+    with pytest.raises(UnsupportedSyntaxError) as info:
+        sourcegrad.grad(grad_of_grad)(np.ones(3))
+    message = str(info.value)
+    assert f"line {line_of('gradgrad')}" in message
+    assert "calls sourcegrad.grad is not supported yet" in message

@@ -43,6 +43,9 @@ METHODS = {
 METHODS["flatten"] = "ravel"
 #: Methods whose positional arguments pack into one tuple: ``x.reshape(2, 3)``.
 PACKED = {"reshape", "transpose"}
+#: sourcegrad's own entry points, which a differentiated function may not call yet.
+DERIVATIVES = {"grad", "value_and_grad", "jacobian", "hessian", "hvp", "vjp", "jvp"}
+
 #: Array attributes and the NumPy function each becomes.
 ATTRIBUTES = {"T": "transpose", "shape": "shape", "ndim": "ndim", "size": "size"}
 
@@ -196,6 +199,10 @@ class Expressions:
         if method:
             return self.method(e)
         if parts is None:
+            inner = dotted(e.func.func) if isinstance(e.func, gast.Call) else None
+            if inner and inner[-1] in DERIVATIVES and self.is_global(inner):
+                raise self.error(e, f"differentiating a function that calls sourcegrad."
+                                    f"{inner[-1]} is not supported yet")
             raise self.error(e.func, "calling the result of an expression is not supported")
         try:
             spelled = canonical(parts, self.namespace)
