@@ -245,9 +245,29 @@ def _resolves(name: str, namespace) -> bool:
     return True
 
 
+def _merge_twins(unit: Unit) -> None:
+    """Keep one of generated functions that differ only in name (the primal
+    parts of one function called with different active arguments)."""
+    seen, renamed, kept = {}, {}, []
+    for fn, parsed, seed in unit.functions:  # twins of one source function only
+        body = (id(parsed.func), to_source(gast.Module(body=fn.body, type_ignores=[]))
+                + to_source(fn.args))
+        if body in seen and fn.name.startswith("primal_"):
+            renamed[fn.name] = seen[body]
+            continue
+        seen.setdefault(body, fn.name)
+        kept.append((fn, parsed, seed))
+    for fn, _, _ in kept:
+        for node in gast.walk(fn):
+            if isinstance(node, gast.Name) and node.id in renamed:
+                node.id = renamed[node.id]
+    unit.functions[:] = kept
+
+
 def _module(unit: Unit):
     """The generated module: imports, then the functions; the free names they
     read (bound at load) and the defaults of each function."""
+    _merge_twins(unit)
     generated = {fn.name for fn, _, _ in unit.functions}
     free, defaults, used = {}, {}, set()
     for fn, parsed, seed in unit.functions:

@@ -8,7 +8,7 @@ from sourcegrad.runtime import matmul_left, matmul_right, unbroadcast
 
 def grad_helper_call(W1, b1, W2, b2, x, bhelper_call=1.0):
     # primal
-    h, layer_record = primal_layer_1(W1, b1, x)
+    h, layer_record = primal_layer(W1, b1, x)
     layer_1, layer_record_1 = primal_layer(W2, b2, h)
     power = layer_1 ** 2
     helper_call = np.sum(power)
@@ -41,12 +41,6 @@ def adjoint_layer(record, blayer):
     bW = matmul_left(bmatmul, W, x)
     bx = matmul_right(bmatmul, W, x)
     return (bW, bb, bx)
-
-def primal_layer_1(W, b, x):
-    matmul = W @ x
-    add = matmul + b
-    layer = np.tanh(add)
-    return (layer, (W, b, layer, matmul, x))
 
 def adjoint_layer_1(record, blayer):
     W, b, layer, matmul, x = record
