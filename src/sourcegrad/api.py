@@ -268,6 +268,10 @@ def _differentiable(x) -> bool:
         return False
     if isinstance(x, (int, float, complex, np.inexact)):
         return True
+    if isinstance(x, dict):
+        return any(_differentiable(v) for v in x.values())
+    if isinstance(x, (list, tuple)):
+        return any(_differentiable(v) for v in x)
     return isinstance(x, np.ndarray) and x.dtype.kind in "fc"
 
 

@@ -19,17 +19,51 @@ def _is_float(x) -> bool:
     return isinstance(x, np.ndarray) and x.dtype.kind == "f"
 
 
+def _differentiable(x) -> bool:
+    """A float, a float array, or a dict, list or tuple holding one."""
+    if isinstance(x, dict):
+        return any(_differentiable(v) for v in x.values())
+    if isinstance(x, (list, tuple)):
+        return any(_differentiable(v) for v in x)
+    return _is_float(x)
+
+
 def _direction(x, rng):
+    """A random direction like ``x`` (``None`` for what is not differentiated)."""
+    if isinstance(x, dict):
+        return {k: _direction(v, rng) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return type(x)(_direction(v, rng) for v in x)
+    if not _is_float(x):
+        return None
     if isinstance(x, np.ndarray):
         return rng.standard_normal(x.shape).astype(x.dtype)
     return float(rng.standard_normal())
 
 
+def _step(x, v, eps):
+    """``x + eps * v``, item by item in containers."""
+    if v is None:
+        return x
+    if isinstance(x, dict):
+        return {k: _step(x[k], v[k], eps) for k in x}
+    if isinstance(x, (list, tuple)):
+        return type(x)(_step(a, b, eps) for a, b in zip(x, v))
+    return x + eps * v
+
+
 def _shift(args, dirs, eps):
-    return [x + eps * v if v is not None else x for x, v in zip(args, dirs)]
+    return [_step(x, v, eps) for x, v in zip(args, dirs)]
 
 
 def _inner(a, b) -> float:
+    """``<a, b>``, summed over the items of containers (``None`` is zero)."""
+    if a is None or b is None:
+        return 0.0
+    if isinstance(b, dict):
+        return sum(_inner(a[k], b[k]) for k in b)
+    if isinstance(b, (list, tuple)) and not isinstance(a, np.ndarray):
+        return sum(_inner(x, y) for x, y in zip(a, b))
     return float(np.sum(np.asarray(a, dtype=np.float64) * np.asarray(b, dtype=np.float64)))
 
 
@@ -64,7 +98,7 @@ def check_grads(f, args, modes=("reverse",), order=1, eps=None, rtol=1e-5, atol=
     rng = np.random.default_rng(seed)
     eps, rtol, atol = _tolerances(args, f(*args), eps, rtol, atol)
     for _ in range(trials):
-        dirs = [_direction(x, rng) if _is_float(x) else None for x in args]
+        dirs = [_direction(x, rng) if _differentiable(x) else None for x in args]
         y = f(*args)
         u = rng.standard_normal(np.shape(y))
         jv = (np.asarray(f(*_shift(args, dirs, eps)), dtype=np.float64)
