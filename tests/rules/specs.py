@@ -305,6 +305,9 @@ def clip_one_bound(x): return x.clip(0.1)
 
 def add_(x, y): return x + y
 def sub_(x, y): return x - y
+def mod_(x, y): return x % y
+def np_mod(x, y): return np.mod(x, y)
+def np_remainder(x, y): return np.remainder(x, y)
 def mul_(x, y): return x * y
 def div_(x, y): return x / y
 def np_add(x, y): return np.add(x, y)
@@ -729,6 +732,10 @@ SPECS = [
     # Python operators and their NumPy functions
     Spec("add", add_, PAIRS + PAIRS32),
     Spec("sub", sub_, PAIRS),
+    # x % y away from its jumps: x / y in (1.1, 1.9), so the floor is 1
+    Spec("mod", mod_, PAIRS, (between(2.2, 2.9), between(1.5, 2.0))),
+    Spec("np.mod", np_mod, PAIRS[:2], (between(2.2, 2.9), between(1.5, 2.0))),
+    Spec("np.remainder", np_remainder, PAIRS[:2], (between(2.2, 2.9), between(1.5, 2.0))),
     Spec("mul", mul_, PAIRS + PAIRS32),
     Spec("mul_mixed_dtypes", mul_, ((f32(3, 4), (4,)), ((3, 4), f32(4,)), (F, f32(3)))),
     Spec("mul_np_scalar", mul_, ((S, (3,)), (S, S))),

@@ -25,7 +25,7 @@ zero_derivative(
     # comparisons and logic
     operator.lt, operator.le, operator.gt, operator.ge, operator.eq, operator.ne,
     operator.not_, operator.and_, operator.or_, operator.xor, operator.invert,
-    operator.floordiv, operator.mod, np.floor_divide, np.mod, np.remainder,
+    operator.floordiv, np.floor_divide,
     np.less, np.less_equal, np.greater, np.greater_equal, np.equal, np.not_equal,
     np.logical_and, np.logical_or, np.logical_not, np.logical_xor,
     np.isnan, np.isinf, np.isfinite, np.isclose, np.allclose, np.all, np.any,

@@ -114,6 +114,18 @@ def truediv_forward(z, x, y):
     d[z] = rebroadcast(-d[y] * z / y, z)
 
 
+@reverse(operator.mod, np.mod, np.remainder)
+def mod(z, x, y):
+    d[x] = unbroadcast(d[z], x)
+    d[y] = unbroadcast(-d[z] * np.floor_divide(x, y), y)
+
+
+@forward(operator.mod, np.mod, np.remainder)
+def mod_forward(z, x, y):
+    d[z] = rebroadcast(d[x], z)
+    d[z] = rebroadcast(-d[y] * np.floor_divide(x, y), z)
+
+
 @reverse(operator.pow, np.power, builtins.pow, math.pow)
 def pow(z, x, y):
     if y == 2:
