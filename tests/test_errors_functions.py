@@ -350,17 +350,17 @@ def test_append_to_a_list_argument_is_differentiated():
     np.testing.assert_allclose(gx, 2.0 * X)
 
 
-def _inner_loss(x):
-    return np.sum(x ** 3)
+def _inner_loss(x, y):
+    return np.sum(x ** 3 * y)
 
 
 def grad_of_grad(x):
-    return np.sum(sourcegrad.grad(_inner_loss)(x) ** 2)  # <- gradgrad
+    return np.sum(sourcegrad.grad(_inner_loss)(x, 2.0) ** 2)  # <- gradgrad
 
 
-def test_grad_of_a_function_that_calls_grad_is_refused_clearly():
+def test_grad_of_grad_of_a_function_of_two_arguments_is_refused_clearly():
     with pytest.raises(UnsupportedSyntaxError) as info:
         sourcegrad.grad(grad_of_grad)(np.ones(3))
     message = str(info.value)
     assert f"line {line_of('gradgrad')}" in message
-    assert "calls sourcegrad.grad is not supported yet" in message
+    assert "supported for grad(f)(x) of a function of one argument only" in message

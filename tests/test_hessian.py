@@ -108,3 +108,20 @@ def test_hessian_of_a_non_scalar_function_is_an_error():
 
     with pytest.raises(sg.SourceGradError, match="not a scalar"):
         sg.hessian(f)(np.ones(2))
+
+
+def _energy(x):
+    return np.sum(np.sin(x) * x ** 2)
+
+
+def gradient_norm(x):
+    return np.sum(sg.grad(_energy)(x) ** 2)
+
+
+def test_grad_of_a_function_that_calls_grad():
+    """Nested use: the derivative of grad(f)(x) is a Hessian-vector product."""
+    x = np.array([0.3, -0.7, 1.1])
+    sg.check_grads(gradient_norm, (x,), modes=("forward", "reverse"))
+    H = sg.hessian(_energy)(x)
+    np.testing.assert_allclose(sg.grad(gradient_norm)(x), 2.0 * H @ sg.grad(_energy)(x),
+                               rtol=1e-10)

@@ -200,9 +200,12 @@ class Expressions:
             return self.method(e)
         if parts is None:
             inner = dotted(e.func.func) if isinstance(e.func, gast.Call) else None
+            if inner and inner[-1] == "grad" and self.is_global(inner) and self.nested_ok(e):
+                return self.nested_grad(e)
             if inner and inner[-1] in DERIVATIVES and self.is_global(inner):
                 raise self.error(e, f"differentiating a function that calls sourcegrad."
-                                    f"{inner[-1]} is not supported yet")
+                                    f"{inner[-1]}(...) is supported for grad(f)(x) of a "
+                                    "function of one argument only")
             raise self.error(e.func, "calling the result of an expression is not supported")
         try:
             spelled = canonical(parts, self.namespace)
@@ -213,6 +216,29 @@ class Expressions:
             func=attribute_chain(spelled), args=[self.arg(a) for a in e.args],
             keywords=[gast.keyword(arg=k.arg, value=self.arg(k.value)) for k in e.keywords],
         )
+
+    def nested_ok(self, e) -> bool:
+        """Whether ``e`` is ``sourcegrad.grad(f)(x)`` (or ``grad(f, wrt=0)``)
+        of a function of one argument."""
+        from . import api
+
+        inner = e.func
+        try:
+            obj = resolve(dotted(inner.func), self.namespace)
+        except KeyError:
+            return False
+        keywords = {k.arg for k in inner.keywords}
+        return (obj is api.grad and len(inner.args) == 1 and keywords <= {"wrt"}
+                and len(e.args) == 1 and not e.keywords)
+
+    def nested_grad(self, e):
+        """``grad(f)(x)``: the runtime's ``nested_grad(f, x)``, whose derivative
+        is a Hessian-vector product."""
+        inner = e.func
+        return gast.Call(func=_name("nested_grad"),
+                         args=[self.atom(inner.args[0]), self.atom(e.args[0])],
+                         keywords=[gast.keyword(arg=k.arg, value=self.atom(k.value))
+                                   for k in inner.keywords])
 
     def method(self, e):
         name = e.func.attr

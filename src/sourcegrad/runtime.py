@@ -21,7 +21,7 @@ __all__ = [
     "matmul_right", "dot_left", "dot_right", "power_log", "add_at", "item", "Grads",
     "densify", "pick", "owned", "rebroadcast", "zero_tangent", "list_pop",
     "extremum_tangent", "prod_tangent", "var_tangent", "norm_tangent", "cast_tangent",
-    "prod_grad_tangent", "norm_grad_tangent",
+    "prod_grad_tangent", "norm_grad_tangent", "nested_grad", "nested_hvp",
 ]
 
 
@@ -652,3 +652,18 @@ def zero_tangent(x):
     if isinstance(x, (list, tuple)):
         return type(x)(zero_tangent(v) for v in x)
     return zeros_like(x)
+
+
+def nested_grad(func, x, wrt=0):
+    """``sourcegrad.grad(func, wrt)(x)`` called inside a differentiated function."""
+    from . import api  # the compiler, only for code that differentiates twice
+
+    return api.grad(func, wrt)(x)
+
+
+def nested_hvp(func, x, v, wrt=0):
+    """The Hessian of ``func`` at ``x`` times ``v``: the derivative of
+    ``nested_grad`` in both modes (a Hessian is symmetric)."""
+    from . import api
+
+    return api.hvp(func, wrt)(x, v)

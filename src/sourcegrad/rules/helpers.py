@@ -18,12 +18,12 @@ import numpy as np
 from ..runtime import (
     above, add_at, below, between, cast_grad, cast_tangent, densify, dot_left, dot_right, either,
     extremum_grad, extremum_tangent, inner_left, inner_right, item, list_pop, matmul_left,
-    matmul_right, norm_grad, norm_grad_tangent, norm_tangent, owned, pick, power_log, prod_grad,
+    matmul_right, nested_grad, nested_hvp, norm_grad, norm_grad_tangent, norm_tangent, owned, pick, power_log, prod_grad,
     prod_grad_tangent, prod_tangent, rebroadcast, sign_safe_div, unbroadcast, uncumsum,
     unconcatenate, unhstack, unindex, unreduce, unstack, unsum, untranspose, unvstack,
     var_grad, var_tangent, zero_tangent, zeros_like,
 )
-from .registry import d, forward, zero_derivative
+from .registry import d, forward, reverse, zero_derivative
 
 zero_derivative(zeros_like, zero_tangent, between, below, above, either)
 
@@ -218,3 +218,13 @@ def norm_tangent_forward(out, t, x, y, ord=None, axis=None, keepdims=False):
 @forward(cast_tangent)
 def cast_tangent_forward(out, t, like):
     d[out] = cast_tangent(d[t], like)
+
+
+@reverse(nested_grad)
+def nested_grad_reverse(y, func, x, wrt=0):
+    d[x] = nested_hvp(func, x, d[y], wrt)
+
+
+@forward(nested_grad)
+def nested_grad_forward(y, func, x, wrt=0):
+    d[y] = nested_hvp(func, x, d[x], wrt)
