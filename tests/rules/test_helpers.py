@@ -19,8 +19,9 @@ import pytest
 from sourcegrad import rules, runtime
 from sourcegrad.runtime import norm_grad, norm_grad_tangent, prod_grad, prod_grad_tangent
 
-#: Helpers with no forward rule: the second-order helpers (no third derivatives).
-NO_FORWARD_RULE = {prod_grad_tangent, norm_grad_tangent}
+#: Helpers with no forward rule: the second-order helpers (no third derivatives;
+#: differentiating them raises NoRuleError).
+NO_FORWARD_RULE = {prod_grad_tangent, norm_grad_tangent, runtime.nested_hvp}
 
 
 def test_every_runtime_helper_has_a_forward_rule():
