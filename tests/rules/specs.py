@@ -591,6 +591,13 @@ def float_of_sum(x):
     return np.tanh(float(np.sum(x)))
 
 
+def _cubic(x):
+    return np.sum(x ** 3 + np.sin(x))
+
+
+def nested_grad_(x): return sg.grad(_cubic)(x) * 2.0
+
+
 def stop_gradient_(x, y):
     return x * y + sg.stop_gradient(x * 0.0)
 
@@ -974,6 +981,9 @@ SPECS = [
     Spec("np.float32", np_float32, one(f32(), f32(3))),
     Spec("float_of_sum", float_of_sum, one(F, (3,), (2, 2))),
     Spec("stop_gradient", stop_gradient_, PAIRS[:3]),
+    # grad(f)(x) inside: its derivative is a Hessian-vector product; a second
+    # derivative would be a third one of f, which sourcegrad does not take
+    Spec("nested_grad", nested_grad_, one((4,), (2, 3)), kink=True),
     # indexing reads
     Spec("index_int", index_int, one((5,), (3, 4))),
     Spec("index_negative", index_neg, one((5,), (3, 4), f32(3, 4))),

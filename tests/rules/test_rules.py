@@ -459,6 +459,8 @@ def primitives_of(fn) -> set:
         elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load):
             found.add(operator.getitem)
     found.discard(None)
+    if sg.grad in found:  # grad(f)(x) inside a function is the runtime's nested_grad
+        found.add(sg.runtime.nested_grad)
     return found
 
 

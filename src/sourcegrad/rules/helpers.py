@@ -221,10 +221,10 @@ def cast_tangent_forward(out, t, like):
 
 
 @reverse(nested_grad)
-def nested_grad_reverse(y, func, x, wrt=0):
+def nested_gradient(y, func, x, wrt=0):
     d[x] = nested_hvp(func, x, d[y], wrt)
 
 
 @forward(nested_grad)
-def nested_grad_forward(y, func, x, wrt=0):
+def nested_gradient_forward(y, func, x, wrt=0):
     d[y] = nested_hvp(func, x, d[x], wrt)
