@@ -56,6 +56,22 @@ def test_golden(name):
     )
 
 
+#: forward mode: name in functions.py -> wrt (golden file ``<name>_forward.py``)
+FORWARD = {"matvec_tanh": (0, 1), "huber": 0}
+
+
+@pytest.mark.parametrize("name", sorted(FORWARD))
+def test_forward_golden(name):
+    path = GOLDEN / f"{name}_forward.py"
+    text = sourcegrad.source(getattr(functions, name), mode="forward", wrt=FORWARD[name])
+    if UPDATE:
+        path.write_text(text)
+    assert path.is_file(), f"{path} is missing: run with SOURCEGRAD_UPDATE_GOLDEN=1"
+    assert text == path.read_text(), (
+        f"the generated forward code for {name} differs from {path}; if the change is "
+        "intended, rewrite the golden files with SOURCEGRAD_UPDATE_GOLDEN=1")
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_compiling_twice_gives_the_same_text(name):
     first = generated(name)

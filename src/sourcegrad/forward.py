@@ -52,6 +52,10 @@ def _assign(target, value):
     return gast.Assign(targets=[target], value=value, type_comment=None)
 
 
+def _is_call(node, name: str) -> bool:
+    return isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and node.func.id == name
+
+
 def _pops(stmt) -> bool:
     """Whether ``stmt`` is ``list_pop(items)`` for its effect alone."""
     return (isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call)
@@ -201,7 +205,9 @@ class _Forward:
         for stmt in block:
             if isinstance(stmt, gast.AugAssign):
                 name, value = stmt.target.id, stmt.value
-                if name in init:
+                if name in init:  # dy has y's shape already: + broadcasts the term
+                    if _is_call(value, "rebroadcast"):
+                        value = value.args[0]
                     value = gast.BinOp(left=_name(name), op=gast.Add(), right=value)
                 init, owned = init | {name}, owned - {name}
                 stmt = _assign(name, value)
