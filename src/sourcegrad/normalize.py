@@ -60,7 +60,7 @@ import gast
 from .errors import UnsupportedSyntaxError
 from .primitives import is_append
 from .names import Namer, dotted, identifiers, resolve
-from .normal_expressions import ATTRIBUTES, METHODS, Expressions  # noqa: F401 (re-exported)
+from .normal_expressions import Expressions
 
 #: Calls made for their effect that change nothing sourcegrad follows.
 OUTPUT = {"print", "debug", "info", "warning", "warn", "error", "exception", "critical"}

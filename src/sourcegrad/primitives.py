@@ -78,9 +78,8 @@ def assignments(body: list, writes=False) -> list:
     for stmt in body:
         if isinstance(stmt, gast.Assign) and is_write(stmt) == writes:
             out.append(stmt)
-        for field in ("body", "orelse"):
-            if isinstance(stmt, (gast.If, gast.For, gast.While)):
-                out.extend(assignments(getattr(stmt, field), writes))
+        if isinstance(stmt, (gast.If, gast.For, gast.While)):
+            out.extend(assignments(stmt.body, writes) + assignments(stmt.orelse, writes))
     return out
 
 

@@ -47,7 +47,7 @@ import pytest
 
 import sourcegrad as sg
 from sourcegrad import rules
-from sourcegrad.normalize import ATTRIBUTES, METHODS
+from sourcegrad.normal_expressions import ATTRIBUTES, METHODS
 from sourcegrad.primitives import BINARY, UNARY
 
 from .specs import SPECS, Spec, arg, label
