@@ -10,46 +10,23 @@ from __future__ import annotations
 
 import functools
 import importlib.util
-import os
 
 import numpy as np
 import pytest
 
 import sourcegrad
+from tests.located import Source
 from sourcegrad.errors import (
     NonScalarOutputError, NoRuleError, SourceGradError, SourceNotFoundError,
     UnsupportedSyntaxError, WrtError,
 )
 
-HERE = os.path.abspath(__file__)
-with open(HERE) as _file:
-    LINES = _file.read().splitlines()
-
-
-def line_of(marker: str) -> int:
-    """The line number of the only line of this file ending with ``# <- marker``."""
-    found = [i + 1 for i, text in enumerate(LINES) if text.rstrip().endswith(f"# <- {marker}")]
-    assert len(found) == 1, (marker, found)
-    return found[0]
+SOURCE = Source(__file__)
+HERE, line_of = SOURCE.path, SOURCE.line_of
 
 
 def assert_located(error: Exception, marker: str, snippet: str) -> str:
-    """``error``'s message names this file, the marker's line and shows that line
-    with a caret under ``snippet``.  Returns the message."""
-    message = str(error)
-    lineno = line_of(marker)
-    assert message.startswith(f"{HERE}, line {lineno}, in "), message
-    text = LINES[lineno - 1].strip()
-    lines = message.splitlines()
-    shown = [i for i, line in enumerate(lines) if line.strip() == text]
-    assert shown, f"the source line {text!r} is not in:\n{message}"
-    source, caret = lines[shown[0]], lines[shown[0] + 1]
-    assert set(caret.strip()) == {"^"}, message
-    assert snippet in source, (snippet, source)
-    start = caret.index("^")
-    assert source[start:].startswith(snippet), f"the caret is not under {snippet!r}:\n{message}"
-    assert caret.count("^") >= 1
-    return message
+    return SOURCE.assert_located(error, marker, snippet)
 
 
 def raises(cls, f, *args, wrt=0):

@@ -10,40 +10,20 @@ the expected line number up in this file.
 
 from __future__ import annotations
 
-import os
 
 import numpy as np
 import pytest
 
 import sourcegrad
+from tests.located import Source
 from sourcegrad.errors import SourceGradError, UnsupportedSyntaxError
 
-HERE = os.path.abspath(__file__)
-with open(HERE) as _file:
-    LINES = _file.read().splitlines()
-
-
-def line_of(marker: str) -> int:
-    found = [i + 1 for i, text in enumerate(LINES) if text.rstrip().endswith(f"# <- {marker}")]
-    assert len(found) == 1, (marker, found)
-    return found[0]
+SOURCE = Source(__file__)
+HERE, line_of = SOURCE.path, SOURCE.line_of
 
 
 def assert_located(error: Exception, marker: str, snippet: str, function: str) -> str:
-    """The message starts with this file, the marker's line and ``function``,
-    shows that line and puts a caret under ``snippet``."""
-    message = str(error)
-    lineno = line_of(marker)
-    assert message.startswith(f"{HERE}, line {lineno}, in {function}: "), message
-    text = LINES[lineno - 1].strip()
-    lines = message.splitlines()
-    shown = [i for i, line in enumerate(lines) if line.strip() == text]
-    assert shown, f"the source line {text!r} is not in:\n{message}"
-    source, caret = lines[shown[0]], lines[shown[0] + 1]
-    assert caret.strip() and set(caret.strip()) == {"^"}, message
-    start = caret.index("^")
-    assert source[start:].startswith(snippet), f"the caret is not under {snippet!r}:\n{message}"
-    return message
+    return SOURCE.assert_located(error, marker, snippet, function)
 
 
 X = np.array([0.5, 1.0, 1.5])
