@@ -101,6 +101,9 @@ def unbroadcast(g, like):
     gshape = np.shape(g)
     if gshape == shape:
         return g
+    if isinstance(like, (list, tuple)) and not isinstance(g, np.ndarray):
+        raise SourceGradError("'+' of two lists or tuples joins them, and sourcegrad does not "
+                              "differentiate that; build one list, or use np.concatenate")
     extra = len(gshape) - len(shape)
     axes = tuple(range(extra)) + tuple(
         i + extra for i, n in enumerate(shape) if n == 1 and gshape[i + extra] != 1
