@@ -290,10 +290,10 @@ class _Reverse(Effects, ControlFlow):
                 continue
             name = stmt.target.id
             if name in owned and _call_to(value, "unindex"):
-                grad, _, index = value.args
+                grad, primal, index = value.args
+                args = [_name(name), index, grad] + ([primal] if _relative(index) else [])
                 out.append(gast.Assign(targets=[_name(name, gast.Store())],
-                                       value=_call("add_at", _name(name), index, grad),
-                                       type_comment=None))
+                                       value=_call("add_at", *args), type_comment=None))
                 continue
             if name in init:
                 value, fresh = gast.BinOp(left=_name(name), op=gast.Add(), right=value), True
@@ -331,6 +331,13 @@ class _Reverse(Effects, ControlFlow):
             return text or to_source(stmt).splitlines()[0]
         text = self.where.segment(stmt) if self.where else ""
         return text or to_source(stmt)
+
+
+def _relative(index) -> bool:
+    """Whether ``index`` may be relative to the length (a negative number or a
+    slice): ``add_at`` then needs the indexed value to place it in a list."""
+    return not (isinstance(index, gast.Name) or (
+        isinstance(index, gast.Constant) and isinstance(index.value, int) and index.value >= 0))
 
 
 def _locals(fn) -> set:

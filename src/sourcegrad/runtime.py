@@ -54,12 +54,14 @@ class Grads(dict):
     __array_ufunc__ = None
 
     def __add__(self, other):
-        out = Grads(self)
-        for key, value in _items(other):
-            out[key] = out[key] + value if key in out else value
-        return out
+        return Grads(self).__iadd__(other)
 
     __radd__ = __add__
+
+    def __iadd__(self, other):
+        for key, value in _items(other):
+            self[key] = self[key] + value if key in self else value
+        return self
 
 
 def _items(g):
@@ -601,13 +603,16 @@ def power_log(z, x):
     return np.where(zero, 0.0, z * np.log(np.where(zero, 1.0, x)))
 
 
-def add_at(out, index, g):
+def add_at(out, index, g, like=None):
     """``out[index] += g`` in place, adding repeated integer indices each time;
-    returns ``out``."""
+    returns ``out``.  For the adjoint of a list (a ``Grads``), ``like`` is the
+    list, to place a negative index or a slice."""
     if isinstance(out, Grads):
+        if like is not None:
+            return out.__iadd__(unindex(g, like, index))
         if isinstance(index, slice) or isinstance(index, (int, np.integer)) and index < 0:
             raise SourceGradError("sourcegrad cannot yet accumulate the adjoint of a slice or "
-                                  "a negative index of a list in a loop; index from the start")
+                                  "a negative index of a list here; index from the start")
         out[index] = out[index] + g if index in out else g
         return out
     parts = index if isinstance(index, tuple) else (index,)

@@ -1275,8 +1275,7 @@ def insert_into_a_local_list(x):
     return np.sum(ys[0] * x)
 
 
-@program(arr(3), skip="bug: ys[-1] after an append outside any loop: SourceGradError "
-                      "'... negative index of a list in a loop', with no file or line")
+@program(arr(3))
 def negative_index_after_an_append(x):
     ys = [x]
     ys.append(x * 2.0)

@@ -69,9 +69,12 @@ def unindex_forward(y, g, x, index):
 
 
 @forward(add_at)
-def add_at_forward(y, out, index, g):
+def add_at_forward(y, out, index, g, like=None):
     d[y] = d[out]
-    d[y] = unindex(d[g], out, index)
+    if like is None:
+        d[y] = unindex(d[g], out, index)
+    else:
+        d[y] = unindex(d[g], like, index)
 
 
 @forward(unconcatenate)
