@@ -1,0 +1,85 @@
+"""Random straight-line and looped programs, written to a module file and
+differentiated in both modes, against central differences (hypothesis,
+derandomized so that every run checks the same programs)."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import textwrap
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import sourcegrad
+
+UNARY = ["np.tanh({})", "np.sin({})", "np.exp(0.3 * {})", "({}) ** 2", "-({})",
+         "np.sqrt(1.0 + ({}) ** 2)", "np.log1p(({}) ** 2)", "np.cos({})"]
+BINARY = ["({}) + ({})", "({}) - ({})", "({}) * ({})", "({}) / (2.0 + ({}) ** 2)",
+          "np.maximum({}, {})", "np.arctan2({}, 1.5 + ({}) ** 2)"]
+LEAVES = ["x", "y", "x[::-1]", "y * 0.5", "np.sum(x) * y", "np.mean(y)"]
+
+
+def expressions(depth: int):
+    leaf = st.sampled_from(LEAVES)
+    if depth == 0:
+        return leaf
+    smaller = expressions(depth - 1)
+    return st.one_of(
+        leaf,
+        st.tuples(st.sampled_from(UNARY), smaller).map(lambda t: t[0].format(t[1])),
+        st.tuples(st.sampled_from(BINARY), smaller, smaller).map(
+            lambda t: t[0].format(t[1], t[2])),
+    )
+
+
+@st.composite
+def programs(draw):
+    """A function of ``x`` and ``y`` (float arrays of 4): a few assignments,
+    perhaps a loop that updates a carried value, perhaps a branch."""
+    lines = []
+    names = ["x", "y"]
+    for k in range(draw(st.integers(1, 3))):
+        expr = draw(expressions(2))
+        name = f"t{k}"
+        lines.append(f"{name} = {expr}")
+        names.append(name)
+    if draw(st.booleans()):
+        body = re.sub(r"\by\b", names[-1], re.sub(r"\bx\b", "s", draw(expressions(1))))
+        lines += ["s = x * 1.0", "for i in range(3):", f"    s = 0.5 * s + 0.1 * ({body})"]
+        names.append("s")
+    if draw(st.booleans()):
+        lines += [f"if np.sum({names[-1]}) > 0:", f"    {names[-1]} = {names[-1]} * 2.0"]
+    lines.append(f"return np.sum({names[-1]} * {names[-2]})")
+    return "def f(x, y):\n" + textwrap.indent("\n".join(lines), "    ") + "\n"
+
+
+_loaded = {}
+
+
+def load(source: str, tmp_path_factory):
+    """The function ``f`` of ``source``, from a real file (sourcegrad reads it)."""
+    if source not in _loaded:
+        path = tmp_path_factory.mktemp("random") / f"program_{len(_loaded)}.py"
+        path.write_text("import numpy as np\n\n" + source)
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        _loaded[source] = module.f
+    return _loaded[source]
+
+
+X = np.array([0.3, -0.8, 1.1, 0.45])
+Y = np.array([-0.6, 0.25, 0.9, -1.3])
+
+
+@settings(max_examples=40, derandomize=True, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(source=programs())
+def test_random_program(source, tmp_path_factory):
+    f = load(source, tmp_path_factory)
+    value = f(X, Y)
+    if not np.isfinite(value) or abs(value) > 1e6:
+        return  # a program that overflows says nothing about derivatives
+    sourcegrad.check_grads(f, (X, Y), modes=("reverse", "forward"), rtol=1e-4, atol=1e-6)
