@@ -21,11 +21,11 @@ BINARY = ["({}) + ({})", "({}) - ({})", "({}) * ({})", "({}) / (2.0 + ({}) ** 2)
 LEAVES = ["x", "y", "x[::-1]", "y * 0.5", "np.sum(x) * y", "np.mean(y)"]
 
 
-def expressions(depth: int):
-    leaf = st.sampled_from(LEAVES)
+def expressions(depth: int, leaves=tuple(LEAVES)):
+    leaf = st.sampled_from(leaves)
     if depth == 0:
         return leaf
-    smaller = expressions(depth - 1)
+    smaller = expressions(depth - 1, leaves)
     return st.one_of(
         leaf,
         st.tuples(st.sampled_from(UNARY), smaller).map(lambda t: t[0].format(t[1])),
@@ -37,7 +37,8 @@ def expressions(depth: int):
 @st.composite
 def programs(draw):
     """A function of ``x`` and ``y`` (float arrays of 4): a few assignments,
-    perhaps a loop that updates a carried value, perhaps a branch."""
+    perhaps a loop that updates a carried value, a branch, an in-place write
+    in a loop, a call of a helper."""
     lines = []
     names = ["x", "y"]
     for k in range(draw(st.integers(1, 3))):
@@ -51,6 +52,14 @@ def programs(draw):
         names.append("s")
     if draw(st.booleans()):
         lines += [f"if np.sum({names[-1]}) > 0:", f"    {names[-1]} = {names[-1]} * 2.0"]
+    if draw(st.booleans()):  # an in-place write in a loop that reads what it wrote
+        item = draw(expressions(1, ("x[i]", "w[i - 1]", "y[i] * x[i - 1]")))
+        lines += [f"w = x * 0.5 + {names[-1]} * 0.5", "for i in range(1, 4):",
+                  f"    w[i] = w[i - 1] * 0.5 + 0.2 * ({item})"]
+        names.append("w")
+    if draw(st.booleans()):  # a helper of the module, called on a value
+        lines.append(f"h = helper({names[-1]}, {names[-2]})")
+        names.append("h")
     lines.append(f"return np.sum({names[-1]} * {names[-2]})")
     return "def f(x, y):\n" + textwrap.indent("\n".join(lines), "    ") + "\n"
 
@@ -62,7 +71,8 @@ def load(source: str, tmp_path_factory):
     """The function ``f`` of ``source``, from a real file (sourcegrad reads it)."""
     if source not in _loaded:
         path = tmp_path_factory.mktemp("random") / f"program_{len(_loaded)}.py"
-        path.write_text("import numpy as np\n\n" + source)
+        path.write_text("import numpy as np\n\n\ndef helper(a, b):\n"
+                        "    return np.tanh(a) * b + np.sum(a * a) * 0.1\n\n\n" + source)
         spec = importlib.util.spec_from_file_location(path.stem, path)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
@@ -70,8 +80,8 @@ def load(source: str, tmp_path_factory):
     return _loaded[source]
 
 
-X = np.array([0.3, -0.8, 1.1, 0.45])
-Y = np.array([-0.6, 0.25, 0.9, -1.3])
+X = np.array([0.31, -0.83, 1.17, 0.46])
+Y = np.array([-0.62, 0.27, 0.94, -1.33])
 
 
 @settings(max_examples=40, derandomize=True, deadline=None,
