@@ -15,7 +15,6 @@ import numpy as np
 from .errors import NonScalarOutputError, SourceGradError, SourceNotFoundError
 from .load import load
 from .runtime import densify
-from .pipeline import compile_forward, compile_reverse
 
 _compiled = weakref.WeakKeyDictionary()
 
@@ -23,35 +22,47 @@ _compiled = weakref.WeakKeyDictionary()
 class Derivative:
     """A loaded generated function and what the API needs to call it."""
 
-    def __init__(self, compiled, module):
-        self.compiled = compiled
-        for name, (defaults, kwdefaults) in compiled.defaults.items():
+    def __init__(self, func, loaded, compile):
+        self.func, self.loaded, self._compile = func, loaded, compile
+        found, module = loaded.manifest, loaded.module
+        for name, (defaults, kwdefaults) in loaded.restored.defaults.items():
             generated = getattr(module, name)
-            generated.__defaults__, generated.__kwdefaults__ = defaults or None, kwdefaults
-        self.text, self.globals = compiled.text, module.__dict__
-        if isinstance(compiled.function, tuple):
-            self.primal, self.adjoint = (getattr(module, n) for n in compiled.function)
+            generated.__defaults__, generated.__kwdefaults__ = tuple(defaults) or None, kwdefaults
+        self.text, self.globals = loaded.text, module.__dict__
+        self.wrt, self.tangents = tuple(found["wrt"]), tuple(found.get("tangents", ()))
+        self.watches = loaded.restored.watches
+        if isinstance(found["function"], (tuple, list)):
+            self.primal, self.adjoint = (getattr(module, n) for n in found["function"])
             return
-        self.function = getattr(module, compiled.function)
+        self.function = getattr(module, found["function"])
         self.seed = self.function.__code__.co_varnames[self.function.__code__.co_argcount - 1]
 
+    @property
+    def compiled(self):
+        """The compiler's record (compiled now if this module came from a file)."""
+        if self.loaded.compiled is None:
+            self.loaded.compiled = self._compile()
+        return self.loaded.compiled
+
     def current(self) -> bool:
-        """Whether the code still matches the source's namespace.  A value that
-        was rebound (a global array, a closure's constant) is rebound in the
-        generated module too; a name the compiler resolved to a function or a
-        module that now means something else makes the code stale."""
-        namespace = self.compiled.source.namespace
+        """Whether the code still matches the namespaces it was generated in.  A
+        value that was rebound (a global array, a closure's constant, in the
+        function or a helper it calls) is rebound in the generated module too;
+        a name the compiler resolved to a function or a module that now means
+        something else makes the code stale."""
         module = self.globals
-        for name, old in namespace.seen.items():
+        for k, (namespace, name, old, bound) in enumerate(self.watches):
             try:
                 new = namespace.current(name)
             except KeyError:
                 return False
             if new is old:
                 continue
-            if name not in self.compiled.free or _code_like(old) or _code_like(new):
+            if not bound or _code_like(old) or _code_like(new):
                 return False
-            module[name] = namespace.seen[name] = new
+            for generated in bound:
+                module[generated] = new
+            self.watches[k] = (namespace, name, new, bound)
         return True
 
     def nonscalar(self, value) -> NonScalarOutputError:
@@ -82,13 +93,30 @@ def derivative(func, wrt=0, mode="reverse", split=False) -> Derivative:
     key = (mode, _key(wrt), split)
     found = table.get(key)
     if found is None or not found.current():
-        if mode == "forward":
-            compiled, stem = compile_forward(func, wrt), "jvp_"
-        else:
-            compiled, stem = compile_reverse(func, wrt, split), "vjp_" if split else "grad_"
-        stem += compiled.source.node.name
-        found = table[key] = Derivative(compiled, load(compiled.text, stem, compiled.free))
+        found = table[key] = _derivative(func, key)
     return found
+
+
+def variant(func, options: tuple):
+    """The generated module's name stem for ``options`` (mode, wrt, split),
+    and a function that compiles it."""
+    mode, wrt, split = options
+    name = "lambda" if func.__name__ == "<lambda>" else func.__name__
+
+    def compile():
+        from . import pipeline  # the compiler is imported when something is compiled
+
+        if mode == "forward":
+            return pipeline.compile_forward(func, wrt)
+        return pipeline.compile_reverse(func, wrt, split)
+
+    stem = "jvp_" if mode == "forward" else "vjp_" if split else "grad_"
+    return stem + name, compile
+
+
+def _derivative(func, options) -> Derivative:
+    stem, compile = variant(func, options)
+    return Derivative(func, load(func, options, stem, compile), compile)
 
 
 def _code_like(value) -> bool:
@@ -136,7 +164,7 @@ def _container(g, x):
 def _params(derivative, args, kwargs):
     import inspect
 
-    sig = inspect.signature(derivative.compiled.source.func)
+    sig = inspect.signature(derivative.func)
     bound = sig.bind(*args, **kwargs)
     bound.apply_defaults()
     return bound.arguments
@@ -147,7 +175,7 @@ def _run(derivative, args, kwargs, scalar=True, **seed):
         value, grads = derivative.function(*args, **kwargs, **seed)
     except Exception:
         if scalar:
-            value = derivative.compiled.source.func(*args, **kwargs)
+            value = derivative.func(*args, **kwargs)
             if not _is_scalar(value):
                 raise derivative.nonscalar(value) from None
         raise
@@ -170,7 +198,7 @@ def _matched(derivative, args, kwargs, grads, single):
 
 def _primals(derivative, args, kwargs) -> list:
     """The values of the ``wrt`` arguments in this call."""
-    names = derivative.compiled.wrt
+    names = derivative.wrt
     if not kwargs and _positional(derivative, names):
         positions = _positions(derivative, names)
         if all(i < len(args) for i in positions):
@@ -185,7 +213,7 @@ def _positions_cached(params, names):
 
 
 def _param_names(derivative):
-    code = derivative.compiled.source.func.__code__
+    code = derivative.func.__code__
     return tuple(code.co_varnames[: code.co_argcount])
 
 
@@ -369,7 +397,7 @@ def jvp(func, primals, tangents):
     wrt = tuple(i for i, (x, t) in enumerate(zip(primals, tangents))
                 if t is not None and _differentiable(x))
     d = derivative(target, wrt, mode="forward")
-    seeds = {name: tangents[i] for name, i in zip(d.compiled.tangents, wrt)}
+    seeds = {name: tangents[i] for name, i in zip(d.tangents, wrt)}
     value, tangent = d.function(*primals, **seeds)
     return value, _match_tangent(tangent, value)
 
@@ -458,12 +486,18 @@ def _jacobian_reverse(func, wrt, args, kwargs):
 
 
 class Differentiable:
-    """What ``@differentiate`` returns: the function, plus its derivatives."""
+    """What ``@differentiate`` returns: the function, plus its derivatives.
+    ``modes`` are those ``sourcegrad build`` generates ahead of time."""
 
-    def __init__(self, func, wrt=0):
+    def __init__(self, func, wrt=0, modes=("reverse",)):
         functools.update_wrapper(self, func)
         self.__wrapped__ = func
         self.wrt = wrt
+        self.modes = (modes,) if isinstance(modes, str) else tuple(modes)
+        for mode in self.modes:
+            if mode not in ("reverse", "forward"):
+                raise SourceGradError(f"differentiate: modes are 'reverse' and 'forward', "
+                                      f"not {mode!r}")
 
     def __call__(self, *args, **kwargs):
         return self.__wrapped__(*args, **kwargs)
@@ -483,9 +517,23 @@ class Differentiable:
     def source(self, mode="reverse"):
         return source(self.__wrapped__, mode, self.wrt)
 
+    def variants(self) -> list:
+        """The derivatives ``sourcegrad build`` writes: for "reverse", the one
+        ``.grad`` uses; for "forward", the one ``.jvp`` uses when the ``wrt``
+        arguments have tangents."""
+        code = self.__wrapped__.__code__
+        names = code.co_varnames[: code.co_argcount]
+        items = self.wrt if isinstance(self.wrt, (tuple, list)) else (self.wrt,)
+        positions = tuple(sorted({names.index(w) if isinstance(w, str) else w % len(names)
+                                  for w in items}))
+        return [("reverse", _key(self.wrt), False) if mode == "reverse"
+                else ("forward", positions, False) for mode in self.modes]
 
-def differentiate(func=None, *, wrt=0):
-    """Decorator: ``@differentiate`` or ``@differentiate(wrt=...)``."""
+
+def differentiate(func=None, *, wrt=0, modes=("reverse",)):
+    """Decorator: ``@differentiate`` or ``@differentiate(wrt=..., modes=...)``;
+    ``modes`` (``"reverse"``, ``"forward"``) are what ``sourcegrad build``
+    generates ahead of time."""
     if func is None:
-        return lambda f: Differentiable(f, wrt)
-    return Differentiable(func, wrt)
+        return lambda f: Differentiable(f, wrt, modes)
+    return Differentiable(func, wrt, modes)

@@ -1,4 +1,4 @@
-"""The command line: ``sourcegrad show``, ``sourcegrad cache``.
+"""The command line: ``sourcegrad build``, ``sourcegrad show``, ``sourcegrad cache``.
 
 ``python -m sourcegrad`` is the same program.  Errors are one line on
 standard error and a non-zero exit status, never a traceback.
@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
-import shutil
 import sys
 from pathlib import Path
 
@@ -70,8 +69,22 @@ def cmd_show(args) -> int:
     return 0
 
 
+def cmd_build(args) -> int:
+    from .build import BuildError, build
+
+    try:
+        written = build(args.paths)
+    except BuildError as exc:
+        raise CommandError(str(exc)) from None
+    for path in written:
+        print(f"wrote {path}")
+    if not written:
+        print("no @differentiate functions found")
+    return 0
+
+
 def cmd_cache(args) -> int:
-    from .load import cache_dir
+    from .cache import cache_dir
 
     directory = cache_dir()
     files = sorted(directory.glob("*.py")) if directory.is_dir() else []
@@ -81,8 +94,8 @@ def cmd_cache(args) -> int:
         print(f"modules: {len(files)}")
         print(f"size: {size} bytes")
     else:
-        if directory.is_dir():
-            shutil.rmtree(directory)
+        for path in files + sorted(directory.glob(".tmp-*")) if directory.is_dir() else []:
+            path.unlink(missing_ok=True)
         print(f"removed {len(files)} modules from {directory}")
     return 0
 
@@ -91,6 +104,13 @@ def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(
         prog="sourcegrad", description="Source-to-source automatic differentiation for NumPy.")
     sub = main.add_subparsers(dest="command", required=True)
+    build = sub.add_parser(
+        "build", help="generate the derivatives of @differentiate functions ahead of time",
+        description="Write the derivative modules of every @differentiate function in the "
+                    "given files or packages beside their sources (in __sourcegrad__/), "
+                    "so that running them compiles nothing.")
+    build.add_argument("paths", metavar="PATH", nargs="+", help="a .py file or a directory")
+    build.set_defaults(run=cmd_build)
     show = sub.add_parser("show", help="print the generated derivative code of a function",
                           description="Print the generated derivative code of a function.")
     show.add_argument("target", metavar="MODULE:FUNCTION",

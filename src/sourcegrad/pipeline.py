@@ -31,6 +31,7 @@ from .parse import parse
 from .primitives import primitives
 from .reverse import reverse, reverse_split
 from .shapes import shapes
+from .cache import Origins, manifest
 from .ssa import single_assignment
 from . import runtime
 
@@ -54,6 +55,7 @@ class Compiled:
     output_node: object  # the source's return statement, for error messages
     defaults: dict = field(default_factory=dict)  # function -> (__defaults__, __kwdefaults__)
     tangents: tuple = ()  # forward mode: the tangent parameters, one per wrt entry
+    manifest: dict = field(default_factory=dict)  # how a later process rebinds it (cache.py)
 
 
 @dataclass
@@ -146,6 +148,7 @@ def compile_forward(func, wrt=0) -> Compiled:
     unit.functions.append((optimize(jvp_fn), parsed, False))
     compiled = _finish(unit, parsed, names, jvp_fn.name, "Forward-mode")
     compiled.tangents = tuple(a.id for a in jvp_fn.args.kwonlyargs[-len(names):]) if names else ()
+    compiled.manifest["tangents"] = list(compiled.tangents)
     return compiled
 
 
@@ -168,10 +171,13 @@ def _finish(unit: Unit, parsed, names, main, mode: str) -> Compiled:
             _debug(kind, part)
             unit.functions.append((optimize(part), c_parsed, seed))
     _debug("optimize", unit.functions[0][0])
-    module, free, defaults = _module(unit)
+    module, free, defaults, origins = _module(unit)
     callees = sorted({func.__name__ for func, _, _ in unit.variants})
     text = emit(module, _header(parsed, mode, names, free, callees))
-    return Compiled(text, main, free, parsed, names, parsed.node.body[-1], defaults)
+    info = {"function": main, "wrt": list(names)}
+    found = manifest(parsed.func, [p for _, p, _ in unit.functions], origins, info)
+    return Compiled(text, main, free, parsed, names, parsed.node.body[-1], defaults,
+                    manifest=found)
 
 
 def _refuse_argument_writes(parsed) -> None:
@@ -233,7 +239,7 @@ def _defaults(fn: gast.FunctionDef, parsed, seed: bool) -> dict:
                    if isinstance(n, gast.Name)):
             name = namer.fresh(param.id + "_default")
             nodes[i] = gast.Name(id=name, ctx=gast.Load(), annotation=None, type_comment=None)
-            bound[name] = value
+            bound[name] = value, (func, "default", param.id)
     return bound
 
 
@@ -269,16 +275,18 @@ def _module(unit: Unit):
     read (bound at load) and the defaults of each function."""
     _merge_twins(unit)
     generated = {fn.name for fn, _, _ in unit.functions}
-    free, defaults, used = {}, {}, set()
+    free, defaults, used, origins = {}, {}, set(), Origins()
     for fn, parsed, seed in unit.functions:
         if seed is not None:
             func = parsed.func
             defaults[fn.name] = ((func.__defaults__ or ()) + ((1.0,) if seed else ()),
                                  func.__kwdefaults__)
-            _bind_free(free, _defaults(fn, parsed, seed), fn, unit.namer)
+            origins.defaults[fn.name] = (
+                func if func.__defaults__ or func.__kwdefaults__ else None, bool(seed))
+            _bind_free(free, origins, _defaults(fn, parsed, seed), fn, unit.namer)
         loads = _free_loads(fn) - generated
         used |= loads
-        _bind_free(free, _lookup_free(loads, parsed), fn, unit.namer)
+        _bind_free(free, origins, _lookup_free(loads, parsed), fn, unit.namer)
     helpers = sorted(n for n in used if n in runtime.__all__)
     body = [gast.Import(names=[gast.alias(name="numpy", asname="np")])]
     if "math" in used:
@@ -287,7 +295,7 @@ def _module(unit: Unit):
         body.append(gast.ImportFrom(module="sourcegrad.runtime", level=0,
                                     names=[gast.alias(name=h, asname=None) for h in helpers]))
     body += [fn for fn, _, _ in unit.functions]
-    return gast.Module(body=body, type_ignores=[]), free, defaults
+    return gast.Module(body=body, type_ignores=[]), free, defaults, origins
 
 
 def _free_loads(fn: gast.FunctionDef) -> set:
@@ -301,7 +309,8 @@ def _free_loads(fn: gast.FunctionDef) -> set:
 
 def _lookup_free(loads, parsed) -> dict:
     """The values of the names in ``loads`` that the source's namespace binds
-    (modules the generated code imports itself, helpers and builtins aside)."""
+    (modules the generated code imports itself, helpers and builtins aside),
+    each with where it comes from."""
     out = {}
     for name in sorted(loads):
         if name in MODULES or name in runtime.__all__ or name.startswith("__sourcegrad"):
@@ -312,15 +321,15 @@ def _lookup_free(loads, parsed) -> dict:
             continue
         if name in RESERVED and _is_builtin(name, value):
             continue
-        out[name] = value
+        out[name] = value, (parsed.func, "name", name)
     return out
 
 
-def _bind_free(free: dict, found: dict, fn, namer: Namer) -> None:
-    """Add the names ``found`` (read by ``fn``) to the module's ``free`` names;
-    one that means something else for another function (two closures of one
-    factory, say) is renamed in ``fn``."""
-    for name, value in found.items():
+def _bind_free(free: dict, origins: Origins, found: dict, fn, namer: Namer) -> None:
+    """Add the names ``found`` (read by ``fn``; name -> value and origin) to the
+    module's ``free`` names; one that means something else for another
+    function (two closures of one factory, say) is renamed in ``fn``."""
+    for name, (value, origin) in found.items():
         if name in free and free[name] is not value:
             namer.taken |= set(free) | identifiers(fn)
             fresh = namer.fresh(name)
@@ -328,7 +337,7 @@ def _bind_free(free: dict, found: dict, fn, namer: Namer) -> None:
                 if isinstance(node, gast.Name) and node.id == name:
                     node.id = fresh
             name = fresh
-        free[name] = value
+        free[name], origins.free[name] = value, origin
 
 
 def _is_builtin(name, value) -> bool:
