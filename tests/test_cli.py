@@ -52,7 +52,7 @@ def test_show_errors_are_one_line(project, target, words):
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-@pytest.mark.parametrize("command", [[], ["show"], ["cache"]])
+@pytest.mark.parametrize("command", [[], ["show"], ["cache"], ["build"]])
 def test_help(command):
     result = run(*command, "--help")
     assert result.returncode == 0

@@ -330,17 +330,6 @@ def source(func, mode="reverse", wrt=0) -> str:
     return derivative(func, wrt, mode).text
 
 
-def _not_yet(name):
-    def unavailable(*args, **kwargs):
-        raise SourceGradError(
-            f"sourcegrad.{name} needs forward-over-reverse, which is not available in this "
-            "version"
-        )
-
-    unavailable.__name__ = name
-    return unavailable
-
-
 def hvp(func, wrt=0):
     """``hvp(f, wrt)(*args, v)``: the Hessian of the scalar ``f`` with respect to
     ``wrt`` times ``v``, by forward mode over the generated reverse-mode code."""

@@ -33,6 +33,7 @@ import functools
 import hashlib
 import inspect
 import json
+import linecache
 import os
 import stat
 import tempfile
@@ -71,11 +72,19 @@ def compiler_hash() -> str:
 def source_text(func) -> str | None:
     """The source of ``func``'s code as ``parse`` reads it, after its first
     line's number (``None`` if unreadable)."""
-    try:
-        lines, first = inspect.getsourcelines(func.__code__)
-    except (OSError, TypeError, AttributeError):
+    code = getattr(func, "__code__", None)
+    if code is None:
         return None
-    return f"{first}\n" + "".join(lines)
+    linecache.checkcache(code.co_filename)  # as inspect does: see edits (not its slow search)
+    lines = linecache.getlines(code.co_filename)
+    first = code.co_firstlineno
+    if not lines or first > len(lines):
+        return None
+    try:
+        block = inspect.getblock(lines[first - 1:])
+    except (SyntaxError, IndentationError):  # tokenize's errors on a mangled file
+        return None
+    return f"{first}\n" + "".join(block)
 
 
 def _sha(text: str) -> str:
