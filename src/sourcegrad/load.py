@@ -76,8 +76,9 @@ def _built(func, options, stem, key) -> Loaded | None:
         return None
     found = _from_file(func, path, key)
     if found is None:
-        cache.warn_once(path, f"sourcegrad: the built module {path} is stale (its source "
-                              "changed since `sourcegrad build`): compiling again")
+        cache.warn_once(path, f"sourcegrad: ignoring the built module {path}: it is stale "
+                              "(its sources changed since `sourcegrad build`); run the build "
+                              "again")
     return found
 
 
