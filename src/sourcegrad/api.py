@@ -30,6 +30,10 @@ class Derivative:
             generated.__defaults__, generated.__kwdefaults__ = tuple(defaults) or None, kwdefaults
         self.text, self.globals = loaded.text, module.__dict__
         self.wrt, self.tangents = tuple(found["wrt"]), tuple(found.get("tangents", ()))
+        params = func.__code__.co_varnames[: func.__code__.co_argcount]
+        self.positions = (tuple(params.index(n) for n in self.wrt)
+                          if all(n in params for n in self.wrt) else None)
+        self.last_position = max(self.positions or (-1,))
         self.watches = loaded.restored.watches
         if isinstance(found["function"], (tuple, list)):
             self.primal, self.adjoint = (getattr(module, n) for n in found["function"])
@@ -185,6 +189,9 @@ def _run(derivative, args, kwargs, scalar=True, **seed):
 
 
 def _is_scalar(value) -> bool:
+    kind = type(value)
+    if kind is float or kind is np.float64:
+        return True
     return not isinstance(value, (tuple, list, dict)) and np.ndim(value) == 0
 
 
@@ -198,45 +205,30 @@ def _matched(derivative, args, kwargs, grads, single):
 
 def _primals(derivative, args, kwargs) -> list:
     """The values of the ``wrt`` arguments in this call."""
-    names = derivative.wrt
-    if not kwargs and _positional(derivative, names):
-        positions = _positions(derivative, names)
-        if all(i < len(args) for i in positions):
-            return [args[i] for i in positions]
+    positions = derivative.positions
+    if not kwargs and positions is not None and len(args) > derivative.last_position:
+        return [args[i] for i in positions]
     params = _params(derivative, args, kwargs)
-    return [params[n] for n in names]
-
-
-@functools.lru_cache(maxsize=None)
-def _positions_cached(params, names):
-    return tuple(params.index(n) for n in names)
-
-
-def _param_names(derivative):
-    code = derivative.func.__code__
-    return tuple(code.co_varnames[: code.co_argcount])
-
-
-def _positional(derivative, names) -> bool:
-    params = _param_names(derivative)
-    return all(n in params for n in names)
-
-
-def _positions(derivative, names):
-    return _positions_cached(_param_names(derivative), names)
+    return [params[n] for n in derivative.wrt]
 
 
 def value_and_grad(func, wrt=0):
     """``f(*args) -> (value, gradient)``; a tuple of gradients for a tuple ``wrt``."""
     single = not isinstance(wrt, (tuple, list))
 
+    last = []  # the derivative of the last call: checked, not looked up again
+
     @functools.wraps(func)
     def value_and_grad_f(*args, **kwargs):
-        d = derivative(func, wrt)
+        if last and last[0].current():
+            d = last[0]
+        else:
+            d = derivative(func, wrt)
+            last[:] = [d]
         value, grads = _run(d, args, kwargs)
         grads = _matched(d, args, kwargs, grads, single)
         if single:
-            return value, _unaliased((grads,), (*args, *kwargs.values()), None)[0]
+            return value, _fresh(grads, args, kwargs)
         return value, _unaliased(grads, (*args, *kwargs.values()), None)
 
     return value_and_grad_f
@@ -310,6 +302,19 @@ def _zero(x):
     return None
 
 
+def _fresh(g, args, kwargs):
+    """``g``, copied if it may share memory with an argument (``_unaliased``
+    for one gradient; an array that owns its memory shares it only with its
+    views)."""
+    if type(g) is np.ndarray and g.base is None and not kwargs:
+        for a in args:
+            if a is g or type(a) is np.ndarray and a.base is g:
+                break
+        else:
+            return g
+    return _unaliased((g,), (*args, *kwargs.values()), None)[0]
+
+
 def _unaliased(grads, args, cotangent) -> tuple:
     """``grads`` with copies of any array that may share memory with an argument,
     the cotangent or another gradient: a caller may update a gradient in place."""
@@ -318,7 +323,9 @@ def _unaliased(grads, args, cotangent) -> tuple:
     out = []
     for g in grads:
         if isinstance(g, np.ndarray):
-            if any(np.may_share_memory(g, o) for o in others):
+            # an array that owns its memory shares it only with its views
+            owner = g.base is None and not any(o is g or o.base is g for o in others)
+            if not owner and any(np.may_share_memory(g, o) for o in others):
                 g = g.copy()
             others.append(g)
         out.append(g)

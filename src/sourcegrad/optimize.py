@@ -22,16 +22,21 @@ from __future__ import annotations
 import copy
 
 import gast
+import numpy as np
 
-from .emit import comment_text, is_comment
+from .emit import comment_text, is_comment, to_source
 
 #: Calls that may have an effect beyond their value: never removed.
 EFFECTFUL = {"print"}
 
 
-def optimize(fn: gast.FunctionDef) -> gast.FunctionDef:
-    """A copy of ``fn`` with dead code removed, to a fixed point."""
+def optimize(fn: gast.FunctionDef, alike=None) -> gast.FunctionDef:
+    """A copy of ``fn`` with dead code removed, to a fixed point; with
+    ``alike`` (whether two names provably have one shape: ``Shapes.alike``),
+    broadcasts that a product does anyway are elided too."""
     fn = copy.deepcopy(fn)
+    if alike is not None:
+        elide_broadcasts(fn, alike)
     passes = (eliminate_dead_code, flip_empty_branches, drop_orphan_comments)
     changed = True
     while changed:
@@ -119,6 +124,85 @@ def _live_loop(stmt, live):
         return None, live
     stmt.body = body or [gast.Pass()]
     return stmt, (live | start | header) - (target - live)
+
+
+def elide_broadcasts(fn: gast.FunctionDef, alike) -> bool:
+    """``bA = np.broadcast_to(S, np.shape(A))`` becomes ``bA = S`` where the
+    only use of ``bA`` is a product ``bA * E`` whose factor ``E`` provably has
+    ``A``'s shape: the product broadcasts ``S`` itself (the adjoint of a sum,
+    followed by that of an elementwise function, as a hand-written gradient
+    does it).  Report a change.
+
+    >>> fn = gast.parse("def g(t, bf):\\n    bt = np.broadcast_to(bf, np.shape(t))\\n"
+    ...                 "    bm = bt * (1.0 - t * t)\\n    return bm").body[0]
+    >>> elide_broadcasts(fn, lambda a, b: a == b)
+    True
+    >>> print(to_source(fn.body[0]))
+    bt = bf
+    """
+    stores, loads, parents = {}, {}, {}
+    for node in gast.walk(fn):
+        for child in gast.iter_child_nodes(node):
+            parents[id(child)] = node
+        if isinstance(node, gast.Name):
+            table = stores if isinstance(node.ctx, gast.Store) else loads
+            table.setdefault(node.id, []).append(node)
+    changed = False
+    for stmt in gast.walk(fn):
+        shape_of = _broadcast_of(stmt)
+        if shape_of is None or len(stores.get(stmt.targets[0].id, ())) != 1:
+            continue
+        uses = loads.get(stmt.targets[0].id, [])
+        product = parents.get(id(uses[0])) if len(uses) == 1 else None
+        if isinstance(product, gast.BinOp) and isinstance(product.op, gast.Mult):
+            other = product.right if product.left is uses[0] else product.left
+            if _shaped(other, shape_of, alike) == "like":
+                stmt.value = stmt.value.args[0]
+                changed = True
+    return changed
+
+
+def _broadcast_of(stmt):
+    """``A`` if ``stmt`` is ``name = np.broadcast_to(S, np.shape(A))``."""
+    if not (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)):
+        return None
+    call = stmt.value
+    if not (_is_np(call, "broadcast_to") and len(call.args) == 2 and not call.keywords):
+        return None
+    shape = call.args[1]
+    if _is_np(shape, "shape") and len(shape.args) == 1 and isinstance(shape.args[0], gast.Name):
+        return shape.args[0].id
+    return None
+
+
+def _is_np(node, attr: str) -> bool:
+    return (isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute)
+            and node.func.attr == attr and isinstance(node.func.value, gast.Name)
+            and node.func.value.id == "np")
+
+
+def _shaped(node, name: str, alike):
+    """``"like"`` if ``node`` provably has the shape of ``name``, ``"scalar"``
+    for a number, else ``None``: arithmetic and unary NumPy ufuncs over
+    such leaves, one of them at least like ``name``."""
+    if isinstance(node, gast.Constant):
+        ok = isinstance(node.value, (int, float)) and not isinstance(node.value, bool)
+        return "scalar" if ok else None
+    if isinstance(node, gast.Name):
+        return "like" if alike(node.id, name) else None
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, (gast.USub, gast.UAdd)):
+        return _shaped(node.operand, name, alike)
+    if isinstance(node, gast.BinOp) and isinstance(node.op, (gast.Add, gast.Sub, gast.Mult,
+                                                             gast.Div, gast.Pow)):
+        sides = {_shaped(node.left, name, alike), _shaped(node.right, name, alike)}
+        return None if None in sides else "like" if "like" in sides else "scalar"
+    if (isinstance(node, gast.Call) and len(node.args) == 1 and not node.keywords
+            and isinstance(node.func, gast.Attribute) and isinstance(node.func.value, gast.Name)
+            and node.func.value.id == "np"):
+        ufunc = getattr(np, node.func.attr, None)
+        if isinstance(ufunc, np.ufunc) and ufunc.nin == 1 and ufunc.nout == 1:
+            return _shaped(node.args[0], name, alike)
+    return None
 
 
 def flip_empty_branches(fn: gast.FunctionDef) -> bool:

@@ -93,6 +93,14 @@ class Shapes:
         """Whether ``a`` and ``b`` have the same shape right after ``stmt``."""
         return (a, b) in self.facts.get(id(stmt), ())
 
+    def alike(self, a: str, b: str) -> bool:
+        """Whether the names ``a`` and ``b``, each assigned once outside loops,
+        provably have the same shape (a name assigned in a loop or a branch is
+        known to be alike only itself)."""
+        if a not in self.version or b not in self.version:
+            return a == b
+        return self.find(self.version[a]) == self.find(self.version[b])
+
 
 def shapes(fn: gast.FunctionDef, ops: dict) -> Shapes:
     """The shape facts of ``fn``'s assignments."""

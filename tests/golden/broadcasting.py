@@ -13,7 +13,7 @@ def grad_broadcasting(X, b, s, bbroadcasting=1.0):
     broadcasting = np.mean(power)
     # adjoint
     # grad of: return np.mean(z ** 2)
-    bpower = np.broadcast_to(bbroadcasting / np.size(power), np.shape(power))
+    bpower = bbroadcasting / np.size(power)
     bz = 2 * z * bpower
     # grad of: z = (X - b) / s
     bsub = unbroadcast(bz / s, sub)
