@@ -30,13 +30,9 @@ from .emit import comment_text, is_comment, to_source
 EFFECTFUL = {"print"}
 
 
-def optimize(fn: gast.FunctionDef, alike=None) -> gast.FunctionDef:
-    """A copy of ``fn`` with dead code removed, to a fixed point; with
-    ``alike`` (whether two names provably have one shape: ``Shapes.alike``),
-    broadcasts that a product does anyway are elided too."""
+def optimize(fn: gast.FunctionDef) -> gast.FunctionDef:
+    """A copy of ``fn`` with dead code removed, to a fixed point."""
     fn = copy.deepcopy(fn)
-    if alike is not None:
-        elide_broadcasts(fn, alike)
     passes = (eliminate_dead_code, flip_empty_branches, drop_orphan_comments)
     changed = True
     while changed:
@@ -126,40 +122,49 @@ def _live_loop(stmt, live):
     return stmt, (live | start | header) - (target - live)
 
 
-def elide_broadcasts(fn: gast.FunctionDef, alike) -> bool:
-    """``bA = np.broadcast_to(S, np.shape(A))`` becomes ``bA = S`` where the
-    only use of ``bA`` is a product ``bA * E`` whose factor ``E`` provably has
-    ``A``'s shape: the product broadcasts ``S`` itself (the adjoint of a sum,
-    followed by that of an elementwise function, as a hand-written gradient
-    does it).  Report a change.
+def elide_broadcasts(body: list, alike, protected=frozenset()) -> list:
+    """``body`` where ``bA = np.broadcast_to(S, np.shape(A))`` became
+    ``bA = S`` wherever every use of ``bA`` is a product ``bA * E`` whose
+    factor ``E`` provably has ``A``'s shape: the product broadcasts ``S``
+    itself (the adjoint of a sum, then that of an elementwise function, as a
+    hand-written gradient does it).  ``alike(a, b)`` tells whether two names
+    have one shape (``Shapes.alike``); names in ``protected`` are read after
+    ``body`` and keep their shape.  The reverse pass runs this before it
+    decides what the tape keeps: ``A`` is then often not read at all.
 
-    >>> fn = gast.parse("def g(t, bf):\\n    bt = np.broadcast_to(bf, np.shape(t))\\n"
-    ...                 "    bm = bt * (1.0 - t * t)\\n    return bm").body[0]
-    >>> elide_broadcasts(fn, lambda a, b: a == b)
-    True
-    >>> print(to_source(fn.body[0]))
+    >>> body = gast.parse("bt = np.broadcast_to(bf, np.shape(t))\\n"
+    ...                   "bm = bt * (1.0 - t * t)").body
+    >>> print(to_source(gast.Module(body=elide_broadcasts(body, str.__eq__), type_ignores=[])))
     bt = bf
+    bm = bt * (1.0 - t * t)
     """
+    module = gast.Module(body=body, type_ignores=[])
     stores, loads, parents = {}, {}, {}
-    for node in gast.walk(fn):
+    for node in gast.walk(module):
         for child in gast.iter_child_nodes(node):
             parents[id(child)] = node
         if isinstance(node, gast.Name):
             table = stores if isinstance(node.ctx, gast.Store) else loads
             table.setdefault(node.id, []).append(node)
-    changed = False
-    for stmt in gast.walk(fn):
+    for stmt in list(gast.walk(module)):
         shape_of = _broadcast_of(stmt)
-        if shape_of is None or len(stores.get(stmt.targets[0].id, ())) != 1:
+        target = stmt.targets[0].id if shape_of else None
+        if shape_of is None or target in protected or len(stores.get(target, ())) != 1:
             continue
-        uses = loads.get(stmt.targets[0].id, [])
-        product = parents.get(id(uses[0])) if len(uses) == 1 else None
-        if isinstance(product, gast.BinOp) and isinstance(product.op, gast.Mult):
-            other = product.right if product.left is uses[0] else product.left
-            if _shaped(other, shape_of, alike) == "like":
-                stmt.value = stmt.value.args[0]
-                changed = True
-    return changed
+        uses = loads.get(target, [])
+        if uses and all(_product_like(use, parents, shape_of, alike) for use in uses):
+            stmt.value = stmt.value.args[0]
+    return body
+
+
+def _product_like(use, parents, name, alike) -> bool:
+    """Whether ``use`` is a factor of a product whose other factor has the
+    shape of ``name``."""
+    product = parents.get(id(use))
+    if not (isinstance(product, gast.BinOp) and isinstance(product.op, gast.Mult)):
+        return False
+    other = product.right if product.left is use else product.left
+    return _shaped(other, name, alike) == "like"
 
 
 def _broadcast_of(stmt):
@@ -189,7 +194,7 @@ def _shaped(node, name: str, alike):
         ok = isinstance(node.value, (int, float)) and not isinstance(node.value, bool)
         return "scalar" if ok else None
     if isinstance(node, gast.Name):
-        return "like" if alike(node.id, name) else None
+        return "like" if alike(name, node.id) else None
     if isinstance(node, gast.UnaryOp) and isinstance(node.op, (gast.USub, gast.UAdd)):
         return _shaped(node.operand, name, alike)
     if isinstance(node, gast.BinOp) and isinstance(node.op, (gast.Add, gast.Sub, gast.Mult,

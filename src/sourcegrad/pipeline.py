@@ -130,10 +130,9 @@ def compile_reverse(func, wrt=0, split=False) -> Compiled:
     if split:
         main = unit.split_names(func, names)
     else:
-        found = shapes(fn, ops)
-        grad_fn = reverse(fn, ops, active, names, parsed.where, single, found, unit)
+        grad_fn = reverse(fn, ops, active, names, parsed.where, single, shapes(fn, ops), unit)
         _debug("reverse", grad_fn)
-        unit.functions.append((optimize(grad_fn, found.alike), parsed, True))
+        unit.functions.append((optimize(grad_fn), parsed, True))
         main = grad_fn.name
     return _finish(unit, parsed, names, main, "Reverse-mode")
 
@@ -170,8 +169,7 @@ def _finish(unit: Unit, parsed, names, main, mode: str) -> Compiled:
             seeds = (False, None)
         for part, seed in zip(parts, seeds):
             _debug(kind, part)
-            alike = found.alike if kind != "forward" else None
-            unit.functions.append((optimize(part, alike), c_parsed, seed))
+            unit.functions.append((optimize(part), c_parsed, seed))
     _debug("optimize", unit.functions[0][0])
     module, free, defaults, origins = _module(unit)
     callees = sorted({func.__name__ for func, _, _ in unit.variants})

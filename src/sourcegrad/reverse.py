@@ -37,6 +37,7 @@ import gast
 from .emit import comment, to_source
 from .inline import instantiate
 from .names import Namer, identifiers
+from .optimize import elide_broadcasts
 from .primitives import assignments, is_append, is_write
 from .reverse_statements import ControlFlow, Effects, State, _call, _call_to, _loads, _name
 from .ssa import mutable_names
@@ -117,6 +118,11 @@ class _Reverse(Effects, ControlFlow):
         self.require_rules()
         body = self.fn.body[:-1]
         sweep, after = self.sweep(body, state)
+        if self.shapes is not None:  # the parameters' adjoints are returned as they are
+            args = self.fn.args
+            returned = {self.adjoints[a.id] for a in args.posonlyargs + args.args + args.kwonlyargs
+                        if a.id in self.adjoints}
+            sweep = elide_broadcasts(sweep, self.shapes.alike, returned)
         present = {id(node) for node in gast.walk(gast.Module(body=sweep, type_ignores=[]))
                    if id(node) in self.pops}  # a loop may have drafted its body twice
         live = _locals(self.fn) - _assigned(self.fn.body) | set(after.init)

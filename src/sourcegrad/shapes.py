@@ -57,6 +57,7 @@ class Shapes:
         self.version = {}
         self.count = 0
         self.facts = {}  # id(assignment) -> {(a, b) pairs with the same shape}
+        self.assigned = {}  # name -> ids of the assignments to it
 
     def find(self, v: int) -> int:
         while self.parent[v] != v:
@@ -94,11 +95,17 @@ class Shapes:
         return (a, b) in self.facts.get(id(stmt), ())
 
     def alike(self, a: str, b: str) -> bool:
-        """Whether the names ``a`` and ``b``, each assigned once outside loops,
-        provably have the same shape (a name assigned in a loop or a branch is
-        known to be alike only itself)."""
+        """Whether ``a`` has the shape of ``b``: every assignment of ``a`` made
+        it so (``b`` as that assignment read it: how an adjoint rule of that
+        assignment reads it), or both are assigned once, outside loops, and
+        provably alike."""
+        if a == b:
+            return True
+        made = self.assigned.get(a)
+        if made and all((a, b) in self.facts.get(k, ()) for k in made):
+            return True
         if a not in self.version or b not in self.version:
-            return a == b
+            return False
         return self.find(self.version[a]) == self.find(self.version[b])
 
 
@@ -113,18 +120,41 @@ def _block(body, ops, found: Shapes) -> None:
     for stmt in body:
         if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
             _assignment(stmt, ops.get(id(stmt)), found)
-        elif isinstance(stmt, (gast.If, gast.For, gast.While)):
-            changed = {n.id for n in gast.walk(stmt) if isinstance(n, gast.Name)
-                       and isinstance(n.ctx, gast.Store)}
-            if not isinstance(stmt, gast.If):  # a later turn sees other values
-                for name in changed:
-                    found.renew(name)
+        elif isinstance(stmt, gast.If):
+            changed = _stored(stmt)
             _block(stmt.body, ops, found)
             _block(stmt.orelse, ops, found)
-            for name in changed:  # after a join, or a loop: nothing known
+            for name in changed:  # after a join: nothing known
                 found.renew(name)
+        elif isinstance(stmt, (gast.For, gast.While)):
+            _loop(stmt, ops, found)
         elif isinstance(stmt, gast.Assign):  # a write into an array keeps its shape
             continue
+
+
+def _stored(stmt) -> set:
+    return {n.id for n in gast.walk(stmt) if isinstance(n, gast.Name)
+            and isinstance(n.ctx, gast.Store)}
+
+
+def _loop(stmt, ops, found: Shapes) -> None:
+    """A later turn sees other values: names the loop assigns start it knowing
+    nothing, except scalars that every turn keeps scalar (a running total),
+    which is checked by analysing the body once under that assumption."""
+    changed = _stored(stmt)
+    scalars = {n for n in changed if n in found.version
+               and found.find(found.version[n]) == _SCALAR}
+    saved = (dict(found.parent), dict(found.version), found.count)
+    for keep in (scalars, set()):
+        for name in changed - keep:
+            found.renew(name)
+        _block(stmt.body, ops, found)
+        _block(stmt.orelse, ops, found)
+        if all(found.find(found.version[n]) == _SCALAR for n in keep):
+            break
+        found.parent, found.version, found.count = dict(saved[0]), dict(saved[1]), saved[2]
+    for name in changed - keep:  # after the loop: nothing known but those scalars
+        found.renew(name)
 
 
 def _assignment(stmt, op, found: Shapes) -> None:
@@ -143,8 +173,11 @@ def _assignment(stmt, op, found: Shapes) -> None:
             _binary(found, version, args[0], args[1], scalars, operands)
         elif template in _REDUCTIONS and _full(op.bound):
             found.union(_SCALAR, version)
+    elif found.scalar(stmt.value):  # a number
+        found.union(_SCALAR, version)
     found.facts[id(stmt)] = {(target, name) for name, v in operands.items()
                              if found.find(v) == found.find(version)}
+    found.assigned.setdefault(target, set()).add(id(stmt))
 
 
 def _unary_ufunc(stmt) -> bool:

@@ -13,7 +13,7 @@ def grad_matvec_tanh(W, x, bmatvec_tanh=1.0):
     matvec_tanh = np.sum(mul)
     # adjoint
     # grad of: return np.sum(h * h)
-    bmul = np.broadcast_to(bmatvec_tanh, np.shape(mul))
+    bmul = bmatvec_tanh
     bh = bmul * h
     bh = bh + h * bmul
     # grad of: h = np.tanh(W @ x)
