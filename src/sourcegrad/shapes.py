@@ -173,6 +173,10 @@ def _assignment(stmt, op, found: Shapes) -> None:
             _binary(found, version, args[0], args[1], scalars, operands)
         elif template in _REDUCTIONS and _full(op.bound):
             found.union(_SCALAR, version)
+        elif getattr(op.primitive, "__module__", None) == "math":  # numbers in, a number out
+            for name in operands.values():
+                found.union(_SCALAR, name)
+            found.union(_SCALAR, version)
     elif found.scalar(stmt.value):  # a number
         found.union(_SCALAR, version)
     found.facts[id(stmt)] = {(target, name) for name, v in operands.items()

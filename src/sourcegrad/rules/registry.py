@@ -20,6 +20,8 @@ a constant.  When it cannot be decided the ``else`` branch is taken, so the
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import inspect
 import textwrap
 from dataclasses import dataclass
@@ -80,7 +82,7 @@ def reverse(*primitives):
     def register(func):
         template = parse_template(func)
         for primitive in primitives:
-            REVERSE[_key(primitive)] = template
+            REVERSE[_key(primitive)] = _for(primitive, template)
         return func
 
     return register
@@ -92,10 +94,35 @@ def forward(*primitives):
     def register(func):
         template = parse_template(func)
         for primitive in primitives:
-            FORWARD[_key(primitive)] = template
+            FORWARD[_key(primitive)] = _for(primitive, template)
         return func
 
     return register
+
+
+#: NumPy functions and their ``math`` twins, for the rules of ``math`` functions
+MATH_TWINS = {
+    "sin": "sin", "cos": "cos", "tan": "tan", "arcsin": "asin", "arccos": "acos",
+    "arctan": "atan", "sinh": "sinh", "cosh": "cosh", "tanh": "tanh", "exp": "exp",
+    "expm1": "expm1", "log": "log", "log1p": "log1p", "sqrt": "sqrt", "cbrt": "cbrt",
+}
+
+
+def _for(primitive, template: Template) -> Template:
+    """``template`` as the rule of ``primitive``: for a ``math`` function, whose
+    argument is a number, the NumPy calls on numbers in it call ``math``
+    (``math.cos(x)`` costs a twentieth of ``np.cos(x)`` on a float)."""
+    if getattr(primitive, "__module__", None) != "math":
+        return template
+    node = copy.deepcopy(template.node)
+    for sub in gast.walk(node):
+        if (isinstance(sub, gast.Call) and isinstance(sub.func, gast.Attribute)
+                and isinstance(sub.func.value, gast.Name) and sub.func.value.id == "np"
+                and sub.func.attr in MATH_TWINS and not any(is_d(n) for n in gast.walk(sub))):
+            sub.func = gast.Attribute(value=gast.Name(id="math", ctx=gast.Load(), annotation=None,
+                                                      type_comment=None),
+                                      attr=MATH_TWINS[sub.func.attr], ctx=gast.Load())
+    return dataclasses.replace(template, node=node)
 
 
 def zero_derivative(*primitives):
