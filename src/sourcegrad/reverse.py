@@ -302,9 +302,10 @@ class _Reverse(Effects, ControlFlow):
                                        value=_call("add_at", *args), type_comment=None))
                 continue
             if name in init:
-                value, fresh = gast.BinOp(left=_name(name), op=gast.Add(), right=value), True
-            else:
-                fresh = _call_to(value, "unindex")
+                out.append(_accumulate(name, value, name in owned))
+                init, owned = init | {name}, owned | {name}
+                continue
+            fresh = _call_to(value, "unindex") or isinstance(value, (gast.BinOp, gast.UnaryOp))
             init, owned = init | {name}, (owned | {name}) if fresh else owned - {name}
             out.append(gast.Assign(targets=[_name(name, gast.Store())], value=value,
                                    type_comment=None))
@@ -337,6 +338,18 @@ class _Reverse(Effects, ControlFlow):
             return text or to_source(stmt).splitlines()[0]
         text = self.where.segment(stmt) if self.where else ""
         return text or to_source(stmt)
+
+
+def _accumulate(name: str, value, owned: bool):
+    """``name = name + value`` (``- v`` for ``+ -v``); in place (``+=``) when
+    ``name`` is an array of the sweep's own that nothing else has read."""
+    op = gast.Add()
+    if isinstance(value, gast.UnaryOp) and isinstance(value.op, gast.USub):
+        op, value = gast.Sub(), value.operand
+    if owned:
+        return gast.AugAssign(target=_name(name, gast.Store()), op=op, value=value)
+    return gast.Assign(targets=[_name(name, gast.Store())], type_comment=None,
+                       value=gast.BinOp(left=_name(name), op=op, right=value))
 
 
 def _relative(index) -> bool:

@@ -56,7 +56,7 @@ def grad_huber(r, delta, btotal=1.0):
             bmul = bmul_1 * v
             bv = mul * bmul_1
             mul_1 = tape.pop()
-            bv = bv + 0.5 * bmul
+            bv += 0.5 * bmul
             mul = tape.pop()
         else:
             # grad of: total = total + delta * (np.abs(v) - 0.5 * delta)

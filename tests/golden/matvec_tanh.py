@@ -15,7 +15,7 @@ def grad_matvec_tanh(W, x, bmatvec_tanh=1.0):
     # grad of: return np.sum(h * h)
     bmul = bmatvec_tanh
     bh = bmul * h
-    bh = bh + h * bmul
+    bh += h * bmul
     # grad of: h = np.tanh(W @ x)
     bmatmul = bh * (1.0 - h * h)
     bW = matmul_left(bmatmul, W, x)
