@@ -87,7 +87,7 @@ def _key(wrt):
 def derivative(func, wrt=0, mode="reverse", split=False) -> Derivative:
     """The compiled derivative of ``func`` (compiled on first request); with
     ``split``, its primal and adjoint parts."""
-    if mode not in ("reverse", "forward"):
+    if mode not in ("reverse", "forward", "batched"):  # batched: see batched_jacobian
         raise SourceGradError(f"mode must be 'reverse' or 'forward', not {mode!r}")
     if isinstance(func, Differentiable):
         func = func.__wrapped__
@@ -110,11 +110,11 @@ def variant(func, options: tuple):
     def compile():
         from . import pipeline  # the compiler is imported when something is compiled
 
-        if mode == "forward":
-            return pipeline.compile_forward(func, wrt)
+        if mode in ("forward", "batched"):
+            return pipeline.compile_forward(func, wrt, batched=mode == "batched")
         return pipeline.compile_reverse(func, wrt, split)
 
-    stem = "jvp_" if mode == "forward" else "vjp_" if split else "grad_"
+    stem = {"forward": "jvp_", "batched": "jvpb_"}.get(mode, "vjp_" if split else "grad_")
     return stem + name, compile
 
 
@@ -310,7 +310,7 @@ def _fresh(g, args, kwargs):
         for a in args:
             if a is g or type(a) is np.ndarray and a.base is g:
                 break
-        else:
+        else:  # an array that owns its memory shares it only with its views
             return g
     return _unaliased((g,), (*args, *kwargs.values()), None)[0]
 
@@ -320,14 +320,24 @@ def _unaliased(grads, args, cotangent) -> tuple:
     the cotangent or another gradient: a caller may update a gradient in place."""
     parts = cotangent if isinstance(cotangent, (tuple, list)) else (cotangent,)
     others = [a for a in (*args, *parts) if isinstance(a, np.ndarray)]
+    # Arrays that share an owner's memory are that owner and its views, whose
+    # ``base`` NumPy makes the owner: comparing owners is exact and cheap.
+    owners = [a if a.base is None else a.base for a in others]
+    exact = all(type(r) is np.ndarray and r.base is None for r in owners)
     out = []
     for g in grads:
         if isinstance(g, np.ndarray):
-            # an array that owns its memory shares it only with its views
-            owner = g.base is None and not any(o is g or o.base is g for o in others)
-            if not owner and any(np.may_share_memory(g, o) for o in others):
+            owner = g if g.base is None else g.base
+            if exact and type(owner) is np.ndarray and owner.base is None:
+                shared = any(r is owner for r in owners)
+            else:
+                shared = any(np.may_share_memory(g, o) for o in others)
+            if shared:
                 g = g.copy()
+                owner = g
             others.append(g)
+            owners.append(owner)
+            exact = exact and type(owner) is np.ndarray and owner.base is None
         out.append(g)
     return tuple(out)
 
@@ -424,7 +434,10 @@ def jacobian(func, wrt=0, mode="auto"):
             inputs = [np.size(x) for x in _wrt_values(func, wrt, args, kwargs)]
             chosen = "forward" if sum(inputs) < np.size(value) else "reverse"
         if chosen == "forward":
-            return _jacobian_forward(func, wrt, args, kwargs)
+            from .batched_jacobian import jacobian_batched
+
+            found = jacobian_batched(func, wrt, args, kwargs)
+            return found if found is not None else _jacobian_forward(func, wrt, args, kwargs)
         return _jacobian_reverse(func, wrt, args, kwargs)
 
     return jacobian_f
