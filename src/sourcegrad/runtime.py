@@ -99,6 +99,8 @@ def stop_gradient(x):
 
 def unbroadcast(g, like):
     """Sum ``g`` over the axes NumPy broadcasting added to ``like``'s shape."""
+    if type(g) is np.ndarray and type(like) is np.ndarray and g.shape == like.shape:
+        return g  # the common case, without np.shape's dispatch
     shape = np.shape(like)
     gshape = np.shape(g)
     if gshape == shape:
@@ -455,23 +457,36 @@ def _matrix_norm_grad(gx, x, yx, ord, axis):
 
 
 def _swap(a):
-    return np.swapaxes(a, -1, -2)
+    return a.T if np.ndim(a) == 2 else np.swapaxes(a, -1, -2)
+
+
+def _ranks(*arrays):
+    """The ranks of ``arrays`` (``.ndim`` of arrays, without ``np.ndim``'s dispatch)."""
+    return tuple(a.ndim if type(a) is np.ndarray else np.ndim(a) for a in arrays)
 
 
 def matmul_left(g, x, y):
     """The adjoint of ``x @ y`` with respect to ``x``, for any ranks."""
-    if np.ndim(y) == 1:
-        return g * y if np.ndim(x) == 1 else np.multiply.outer(g, y)
-    if np.ndim(x) == 1:
+    nx, ny = _ranks(x, y)
+    if ny == 1:
+        return g * y if nx == 1 else np.multiply.outer(g, y)
+    if nx == 1:
         return unbroadcast(np.matmul(y, g[..., None])[..., 0], x)
+    if nx == 2 and ny == 2:
+        return g @ y.T
     return unbroadcast(np.matmul(g, _swap(y)), x)
 
 
 def matmul_right(g, x, y):
     """The adjoint of ``x @ y`` with respect to ``y``, for any ranks."""
-    if np.ndim(x) == 1:
-        return g * x if np.ndim(y) == 1 else unbroadcast(x[:, None] * g[..., None, :], y)
-    if np.ndim(y) == 1:
+    nx, ny = _ranks(x, y)
+    if nx == 2 and ny == 2:
+        return x.T @ g
+    if nx == 2 and ny == 1:
+        return g @ x
+    if nx == 1:
+        return g * x if ny == 1 else unbroadcast(x[:, None] * g[..., None, :], y)
+    if ny == 1:
         return unbroadcast(np.matmul(g[..., None, :], x)[..., 0, :], y)
     return unbroadcast(np.matmul(_swap(x), g), y)
 
