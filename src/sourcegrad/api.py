@@ -143,7 +143,8 @@ def _not_a_function(func) -> SourceNotFoundError:
 def _match(g, x):
     """``g`` with the type, shape and dtype kind of the primal ``x``."""
     if isinstance(x, np.ndarray):
-        if type(g) is not np.ndarray or g.dtype != x.dtype or not g.flags.writeable:
+        if (type(g) is not np.ndarray or g.dtype != x.dtype or not g.flags.writeable
+                or g.shape != x.shape):  # (a shape no broadcast gives raises)
             dtype = x.dtype if x.dtype.kind in "fc" else np.float64
             g = np.array(np.broadcast_to(g, x.shape), dtype=dtype)
         return g
@@ -420,24 +421,33 @@ def _match_tangent(t, y):
 def jacobian(func, wrt=0, mode="auto"):
     """The Jacobian of ``func`` with respect to ``wrt``: output shape + input shape.
 
-    ``mode="reverse"`` runs one pullback per output element, ``"forward"`` one
-    tangent per input element; ``"auto"`` picks forward when the input is
-    smaller than the output.
+    ``mode="forward"`` computes every column at once with batched forward
+    mode (one call whose tangents carry a batch axis), or, for a function
+    that calls a primitive with no batch-safe rule, one tangent per input
+    element; ``"reverse"`` runs one pullback per output element; ``"auto"``
+    picks reverse only for outputs much smaller than the input (see
+    ``batched_jacobian.prefer_rows``).
     """
     if mode not in ("auto", "reverse", "forward"):
         raise SourceGradError(f"jacobian: mode must be 'auto', 'forward' or 'reverse', not {mode!r}")
 
     def jacobian_f(*args, **kwargs):
+        from .batched_jacobian import jacobian_batched, prefer_rows
+
         chosen = mode
         if mode == "auto":
             value = func(*args, **kwargs)
-            inputs = [np.size(x) for x in _wrt_values(func, wrt, args, kwargs)]
-            chosen = "forward" if sum(inputs) < np.size(value) else "reverse"
-        if chosen == "forward":
-            from .batched_jacobian import jacobian_batched
-
+            inputs = sum(np.size(x) for x in _wrt_values(func, wrt, args, kwargs))
+            if prefer_rows(inputs, np.size(value)):
+                return _jacobian_reverse(func, wrt, args, kwargs)
+        if chosen in ("auto", "forward"):
             found = jacobian_batched(func, wrt, args, kwargs)
-            return found if found is not None else _jacobian_forward(func, wrt, args, kwargs)
+            if found is not None:
+                return found
+            if mode == "auto":  # no batching: one call per column or per row
+                chosen = "forward" if inputs < np.size(value) else "reverse"
+        if chosen == "forward":
+            return _jacobian_forward(func, wrt, args, kwargs)
         return _jacobian_reverse(func, wrt, args, kwargs)
 
     return jacobian_f

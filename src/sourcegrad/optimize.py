@@ -33,7 +33,7 @@ EFFECTFUL = {"print"}
 def optimize(fn: gast.FunctionDef) -> gast.FunctionDef:
     """A copy of ``fn`` with dead code removed, to a fixed point."""
     fn = copy.deepcopy(fn)
-    passes = (eliminate_dead_code, flip_empty_branches, drop_orphan_comments)
+    passes = (propagate_copies, eliminate_dead_code, flip_empty_branches, drop_orphan_comments)
     changed = True
     while changed:
         changed = False
@@ -208,6 +208,59 @@ def _shaped(node, name: str, alike):
         if isinstance(ufunc, np.ufunc) and ufunc.nin == 1 and ufunc.nout == 1:
             return _shaped(node.args[0], name, alike)
     return None
+
+
+def propagate_copies(fn: gast.FunctionDef) -> bool:
+    """After a copy ``a = b`` of one name to another, the statements that follow
+    in the same block read ``b`` for ``a``, up to one that assigns either (its
+    value still reads ``b``); the copy is then dead code.  Report a change.
+
+    >>> fn = gast.parse("def f(b):\\n    a = b\\n    c = a * 2\\n    b = a + c\\n"
+    ...                 "    return b").body[0]
+    >>> propagate_copies(fn), eliminate_dead_code(fn)
+    (True, True)
+    >>> print(to_source(fn))
+    def f(b):
+        c = b * 2
+        b = b + c
+        return b
+    """
+    return _propagate(fn.body)
+
+
+def _propagate(body) -> bool:
+    kept = [s for s in body if not (isinstance(s, gast.Assign) and isinstance(s.value, gast.Name)
+                                    and isinstance(s.targets[0], gast.Name)
+                                    and s.targets[0].id == s.value.id)]  # x = x
+    changed = len(kept) < len(body)
+    body[:] = kept
+    for i, stmt in enumerate(body):
+        for block in (getattr(stmt, "body", None), getattr(stmt, "orelse", None)):
+            if isinstance(block, list):
+                changed |= _propagate(block)
+        if not (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)
+                and isinstance(stmt.value, gast.Name)) or stmt.value.id == stmt.targets[0].id:
+            continue
+        pair = {stmt.targets[0].id, stmt.value.id}
+        for later in body[i + 1:]:
+            assigned = {n.id for n in gast.walk(later) if isinstance(n, gast.Name)
+                        and isinstance(n.ctx, gast.Store)}
+            simple = isinstance(later, (gast.Assign, gast.AugAssign))
+            if assigned & pair and not simple or isinstance(later, gast.Return):
+                break  # a returned gradient keeps its parameter's name
+            changed |= _rename(later.value if simple else later, stmt.targets[0].id,
+                               stmt.value.id)
+            if assigned & pair:
+                break
+    return changed
+
+
+def _rename(node, old: str, new: str) -> bool:
+    found = False
+    for n in gast.walk(node):
+        if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load) and n.id == old:
+            n.id, found = new, True
+    return found
 
 
 def flip_empty_branches(fn: gast.FunctionDef) -> bool:

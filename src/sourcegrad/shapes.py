@@ -121,11 +121,7 @@ def _block(body, ops, found: Shapes) -> None:
         if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
             _assignment(stmt, ops.get(id(stmt)), found)
         elif isinstance(stmt, gast.If):
-            changed = _stored(stmt)
-            _block(stmt.body, ops, found)
-            _block(stmt.orelse, ops, found)
-            for name in changed:  # after a join: nothing known
-                found.renew(name)
+            _branches(stmt, ops, found)
         elif isinstance(stmt, (gast.For, gast.While)):
             _loop(stmt, ops, found)
         elif isinstance(stmt, gast.Assign):  # a write into an array keeps its shape
@@ -135,6 +131,23 @@ def _block(body, ops, found: Shapes) -> None:
 def _stored(stmt) -> set:
     return {n.id for n in gast.walk(stmt) if isinstance(n, gast.Name)
             and isinstance(n.ctx, gast.Store)}
+
+
+def _branches(stmt, ops, found: Shapes) -> None:
+    """Each branch starts from the versions before the ``if``; after the join,
+    a name either branch assigned is known only to be a scalar, if it is one
+    in both."""
+    before = dict(found.version)
+    _block(stmt.body, ops, found)
+    after_body = dict(found.version)
+    found.version = dict(before)
+    _block(stmt.orelse, ops, found)
+    for name in _stored(stmt):
+        scalar = all(name in versions and found.find(versions[name]) == _SCALAR
+                     for versions in (after_body, found.version))
+        version = found.renew(name)
+        if scalar:
+            found.union(_SCALAR, version)
 
 
 def _loop(stmt, ops, found: Shapes) -> None:

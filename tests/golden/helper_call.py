@@ -14,8 +14,7 @@ def grad_helper_call(W1, b1, W2, b2, x, bhelper_call=1.0):
     helper_call = np.sum(power)
     # adjoint
     # grad of: return np.sum(layer(W2, b2, h) ** 2)
-    bpower = bhelper_call
-    blayer_1 = 2 * layer_1 * bpower
+    blayer_1 = 2 * layer_1 * bhelper_call
     blayer_args = adjoint_layer(layer_record_1, blayer_1)
     bW2 = blayer_args[0]
     bb2 = blayer_args[1]

@@ -13,9 +13,8 @@ def grad_matvec_tanh(W, x, bmatvec_tanh=1.0):
     matvec_tanh = np.sum(mul)
     # adjoint
     # grad of: return np.sum(h * h)
-    bmul = bmatvec_tanh
-    bh = bmul * h
-    bh += h * bmul
+    bh = bmatvec_tanh * h
+    bh += h * bmatvec_tanh
     # grad of: h = np.tanh(W @ x)
     bmatmul = bh * (1.0 - h * h)
     bW = matmul_left(bmatmul, W, x)

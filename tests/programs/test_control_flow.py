@@ -41,6 +41,20 @@ def if_else(x):
     return np.sum(y)
 
 
+@program(arr(3, 4), arr(4), 1.0, case="then", wrt=(0, 1))
+@program(arr(3, 4), arr(4), -1.0, case="else", wrt=(0, 1))
+def else_sees_the_value_before_the_if(x, y, c):
+    """The else branch reads ``a`` as it was before the ``if`` (an array),
+    not as the then-branch left it (a scalar): ``y``'s gradient is summed."""
+    a = x * 2.0
+    if c > 0:
+        a = np.sum(x)
+        d = a * y
+    else:
+        d = a + y
+    return np.sum(d * d)
+
+
 @program(arr(3), case="taken")
 @program(-arr(3), case="not_taken")
 def if_without_else(x):
