@@ -18,7 +18,8 @@ UNARY = ["np.tanh({})", "np.sin({})", "np.exp(0.3 * {})", "({}) ** 2", "-({})",
          "np.sqrt(1.0 + ({}) ** 2)", "np.log1p(({}) ** 2)", "np.cos({})"]
 BINARY = ["({}) + ({})", "({}) - ({})", "({}) * ({})", "({}) / (2.0 + ({}) ** 2)",
           "np.maximum({}, {})", "np.arctan2({}, 1.5 + ({}) ** 2)"]
-LEAVES = ["x", "y", "x[::-1]", "y * 0.5", "np.sum(x) * y", "np.mean(y)"]
+LEAVES = ["x", "y", "x[::-1]", "y * 0.5", "np.sum(x) * y", "np.mean(y)",
+          "m * 0.5", "np.sum(m, axis=0)", "m[1]"]  # m is 3 x 4: broadcasting
 
 
 def expressions(depth: int, leaves=tuple(LEAVES)):
@@ -36,9 +37,10 @@ def expressions(depth: int, leaves=tuple(LEAVES)):
 
 @st.composite
 def programs(draw):
-    """A function of ``x`` and ``y`` (float arrays of 4): a few assignments,
-    perhaps a loop that updates a carried value, a branch, an in-place write
-    in a loop, a call of a helper."""
+    """A function of ``x``, ``y`` (float arrays of 4) and ``m`` (3 x 4): a few
+    assignments, perhaps a loop that updates a carried value, a branch (one
+    whose branches give a name different shapes), an in-place write in a
+    loop, a call of a helper."""
     lines = []
     names = ["x", "y"]
     for k in range(draw(st.integers(1, 3))):
@@ -54,14 +56,18 @@ def programs(draw):
         lines += [f"if np.sum({names[-1]}) > 0:", f"    {names[-1]} = {names[-1]} * 2.0"]
     if draw(st.booleans()):  # an in-place write in a loop that reads what it wrote
         item = draw(expressions(1, ("x[i]", "w[i - 1]", "y[i] * x[i - 1]")))
-        lines += [f"w = x * 0.5 + {names[-1]} * 0.5", "for i in range(1, 4):",
+        lines += [f"w = x * 0.5 + np.sum({names[-1]}) * 0.1", "for i in range(1, 4):",
                   f"    w[i] = w[i - 1] * 0.5 + 0.2 * ({item})"]
         names.append("w")
+    if draw(st.booleans()):  # the else branch reads ``a`` from before the if
+        lines += [f"a = {names[-1]} * 1.0", f"if np.sum({names[-2]}) > 0:",
+                  f"    a = np.sum({names[-1]})", "    b = a * y", "else:", "    b = a + m * 0.5"]
+        names.append("b")
     if draw(st.booleans()):  # a helper of the module, called on a value
         lines.append(f"h = helper({names[-1]}, {names[-2]})")
         names.append("h")
     lines.append(f"return np.sum({names[-1]} * {names[-2]})")
-    return "def f(x, y):\n" + textwrap.indent("\n".join(lines), "    ") + "\n"
+    return "def f(x, y, m):\n" + textwrap.indent("\n".join(lines), "    ") + "\n"
 
 
 _loaded = {}
@@ -82,6 +88,7 @@ def load(source: str, tmp_path_factory):
 
 X = np.array([0.31, -0.83, 1.17, 0.46])
 Y = np.array([-0.62, 0.27, 0.94, -1.33])
+M = np.array([[0.21, -0.47, 0.88, -1.06], [0.53, 0.12, -0.74, 0.39], [-0.95, 0.66, 0.07, 1.23]])
 
 
 @settings(max_examples=40, derandomize=True, deadline=None,
@@ -89,7 +96,7 @@ Y = np.array([-0.62, 0.27, 0.94, -1.33])
 @given(source=programs())
 def test_random_program(source, tmp_path_factory):
     f = load(source, tmp_path_factory)
-    value = f(X, Y)
+    value = f(X, Y, M)
     if not np.isfinite(value) or abs(value) > 1e6:
         return  # a program that overflows says nothing about derivatives
-    sourcegrad.check_grads(f, (X, Y), modes=("reverse", "forward"), rtol=1e-4, atol=1e-6)
+    sourcegrad.check_grads(f, (X, Y, M), modes=("reverse", "forward"), rtol=1e-4, atol=1e-6)
