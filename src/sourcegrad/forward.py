@@ -86,6 +86,10 @@ def forward(fn: gast.FunctionDef, ops: dict, active, wrt, where, shapes=None,
 
 
 class _Forward:
+    #: the generated functions' prefix, and the helpers that broadcast a term
+    prefix = "jvp_"
+    rebroadcasts = ("rebroadcast",)
+
     def __init__(self, fn, ops, active, where, shapes, unit):
         self.fn, self.ops, self.active, self.where = fn, ops, active, where
         self.shapes, self.unit = shapes, unit
@@ -119,7 +123,7 @@ class _Forward:
         body, state = self.block(fn.body[:-1], self.state)
         output = fn.body[-1].value.id
         t = self.tangents.get(output)
-        result = _name(t) if t in state.init else _call("zero_tangent", _name(output))
+        result = _name(t) if t in state.init else self.zero(_name(output))
         ret = gast.Return(value=gast.Tuple(elts=[_name(output), result], ctx=gast.Load()))
         args = copy.deepcopy(fn.args)
         for a in args.posonlyargs + args.args + args.kwonlyargs:
@@ -131,10 +135,43 @@ class _Forward:
         else:
             args.args = tangents + args.posonlyargs + args.args
             args.posonlyargs = []
-        out = gast.FunctionDef(name=name or "jvp_" + fn.name, args=args, body=body + [ret],
+        body = self.prologue(seeds) + body
+        out = gast.FunctionDef(name=name or self.prefix + fn.name, args=args, body=body + [ret],
                                decorator_list=[], returns=None, type_comment=None,
                                type_params=[])
         return gast.copy_location(out, fn)
+
+    # what batched forward mode (``forward_batched``) does otherwise -------
+
+    def prologue(self, seeds) -> list:
+        """Statements that start the function, before the primal's."""
+        return []
+
+    def zero(self, value):
+        """The expression of a zero tangent of ``value``."""
+        return _call("zero_tangent", value)
+
+    def rule(self, stmt, op):
+        """The forward template of the primitive ``stmt`` applies."""
+        template = rules.lookup(op.primitive, "forward")
+        if template is None:
+            raise self.where.error(
+                NoRuleError, stmt, f"no forward-mode rule for {_label(op.primitive)}",
+                "Register one beside its reverse rule with sourcegrad.rules.forward.")
+        return template
+
+    def adjust(self, block, stmt) -> list:
+        """The tangent statements of the rule instantiated for ``stmt``, final."""
+        return block
+
+    def own(self, tangent):
+        """A copy of the tangent ``tangent`` that may be written into."""
+        return _call("owned", tangent)
+
+    def put(self, tangent: str, index, value):
+        """The statement ``tangent[index] = value``."""
+        slot = gast.Subscript(value=_name(tangent), slice=index, ctx=gast.Store())
+        return _assign(slot, value)
 
     # statements ------------------------------------------------------------
 
@@ -178,14 +215,11 @@ class _Forward:
             raise op.missing  # no rule in either mode: never a silent zero
         if op.template is None:
             return [stmt], state
-        template = rules.lookup(op.primitive, "forward")
-        if template is None:
-            raise self.where.error(
-                NoRuleError, stmt, f"no forward-mode rule for {_label(op.primitive)}",
-                "Register one beside its reverse rule with sourcegrad.rules.forward.")
+        template = self.rule(stmt, op)
         bound = template.bind(op.args, op.keywords)
         same = (lambda a, b: self.shapes.same(stmt, a, b)) if self.shapes else None
         block = instantiate(template, target, bound, self.tangent, self.namer, same, self.held)
+        block = self.adjust(block, stmt)
         code, state = self.settle(block, state)
         return [stmt] + code, state
 
@@ -206,7 +240,7 @@ class _Forward:
             if isinstance(stmt, gast.AugAssign):
                 name, value = stmt.target.id, stmt.value
                 if name in init:  # dy has y's shape already: + broadcasts the term
-                    if _is_call(value, "rebroadcast"):
+                    if any(_is_call(value, r) for r in self.rebroadcasts):
                         value = value.args[0]
                     value = gast.BinOp(left=_name(name), op=gast.Add(), right=value)
                 init, owned = init | {name}, owned - {name}
@@ -214,13 +248,17 @@ class _Forward:
             out.append(stmt)
         return out, State(init, owned)
 
-    def zeros(self, names, stmt=None) -> list:
+    def zeros(self, names, stmt=None, arm=()) -> list:
         """``dx = zero_tangent(x)`` for each tangent in ``names``; ``0.0`` where
-        ``x`` may be unbound before ``stmt`` (then nothing on this path reads it)."""
+        ``x`` may be unbound before ``stmt`` and the branch ``arm`` does not
+        bind it (then nothing on this path reads it)."""
         sure = self.bound.sure.get(id(stmt)) if stmt is not None else None
+        if sure is not None:  # names every path through the arm binds
+            sure = sure | {s.targets[0].id for s in arm if isinstance(s, gast.Assign)
+                           and isinstance(s.targets[0], gast.Name)}
         return [_assign(t, gast.Constant(value=0.0, kind=None)
                         if sure is not None and self.primal_of[t] not in sure
-                        else _call("zero_tangent", _name(self.primal_of[t])))
+                        else self.zero(_name(self.primal_of[t])))
                 for t in sorted(names)]
 
     def write(self, stmt, state):
@@ -237,10 +275,9 @@ class _Forward:
         if tangent not in state.init:
             code += self.zeros({tangent})
         elif tangent not in state.owned:
-            code.append(_assign(tangent, _call("owned", _name(tangent))))
-        slot = gast.Subscript(value=_name(tangent), slice=copy.deepcopy(target.slice),
-                              ctx=gast.Store())
-        code.append(_assign(slot, _name(part) if part else gast.Constant(value=0.0, kind=None)))
+            code.append(_assign(tangent, self.own(_name(tangent))))
+        code.append(self.put(tangent, copy.deepcopy(target.slice),
+                             _name(part) if part else gast.Constant(value=0.0, kind=None)))
         return code, State(state.init | {tangent}, state.owned | {tangent})
 
     def append(self, stmt, state):
@@ -253,9 +290,9 @@ class _Forward:
             return [stmt], state
         code = [stmt]
         if tangent not in state.init:  # zeros for the items before this one
-            code.append(_assign(tangent, _call("zero_tangent", _name(name))))
+            code.append(_assign(tangent, self.zero(_name(name))))
             code.append(gast.Expr(value=_call(tangent + ".pop")))
-        item = _name(part) if part else _call("zero_tangent", copy.deepcopy(value))
+        item = _name(part) if part else self.zero(copy.deepcopy(value))
         code.append(gast.Expr(value=_call(tangent + ".append", item)))
         return code, State(state.init | {tangent}, state.owned)
 
@@ -280,8 +317,8 @@ class _Forward:
         body, after_body = self.block(stmt.body, state)
         orelse, after_else = self.block(stmt.orelse, state)
         init = after_body.init | after_else.init
-        body += self.zeros(init - after_body.init, stmt)
-        orelse += self.zeros(init - after_else.init, stmt)
+        body += self.zeros(init - after_body.init, stmt, stmt.body)
+        orelse += self.zeros(init - after_else.init, stmt, stmt.orelse)
         owned = after_body.owned & after_else.owned
         new = gast.If(test=stmt.test, body=body or [gast.Pass()], orelse=orelse)
         return [gast.copy_location(new, stmt)], State(init, owned)

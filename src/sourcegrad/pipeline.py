@@ -23,6 +23,7 @@ from .closures import LocalFunction, closures
 from .comprehensions import comprehensions
 from .emit import emit, to_source
 from .forward import forward
+from .forward_batched import forward_batched
 from .names import MODULES, RESERVED, Namer, identifiers
 from .lower import lower
 from .normalize import normalize
@@ -68,6 +69,7 @@ class Unit:
     variants: dict = field(default_factory=dict)  # (function, active params) -> names
     pending: list = field(default_factory=list)
     namer: Namer = field(default_factory=Namer)
+    batched: bool = False  # forward mode: functions of batched tangents (jvpb_)
 
     def split_names(self, func, active: tuple):
         """The names of the primal and adjoint parts of ``func`` for a call whose
@@ -83,9 +85,10 @@ class Unit:
     def forward_name(self, func, active: tuple) -> str:
         """The name of the forward-mode function of ``func`` for a call whose
         arguments for the parameters ``active`` have tangents."""
-        key = (func, active, "forward")
+        key = (func, active, "batched" if self.batched else "forward")
         if key not in self.variants:
-            self.variants[key] = self.namer.fresh("jvp_" + _base(func))
+            self.variants[key] = self.namer.fresh(("jvpb_" if self.batched else "jvp_")
+                                                  + _base(func))
             self.pending.append(key)
         return self.variants[key]
 
@@ -137,16 +140,21 @@ def compile_reverse(func, wrt=0, split=False) -> Compiled:
     return _finish(unit, parsed, names, main, "Reverse-mode")
 
 
-def compile_forward(func, wrt=0) -> Compiled:
+def compile_forward(func, wrt=0, batched=False) -> Compiled:
     """Run every forward-mode stage on ``func`` and the user's functions it
-    calls: the module defines ``jvp_<name>(<params>, *, d<p>...)``."""
-    unit = Unit()
+    calls: the module defines ``jvp_<name>(<params>, *, d<p>...)``; with
+    ``batched``, ``jvpb_<name>`` whose tangents carry a leading batch axis
+    (see ``forward_batched``; it raises ``NotBatchable`` for a function
+    that calls a primitive with no batch-safe rule)."""
+    unit = Unit(batched=batched)
     parsed, fn, ops, active, names, _ = _front(func, wrt)
-    unit.namer.taken.add("jvp_" + fn.name)  # the callees' functions get other names
-    jvp_fn = forward(fn, ops, active, names, parsed.where, shapes(fn, ops), unit)
+    transform = forward_batched if batched else forward
+    unit.namer.taken.add(("jvpb_" if batched else "jvp_") + fn.name)  # not for the callees
+    jvp_fn = transform(fn, ops, active, names, parsed.where, shapes(fn, ops), unit)
     _debug("forward", jvp_fn)
     unit.functions.append((optimize(jvp_fn), parsed, False))
-    compiled = _finish(unit, parsed, names, jvp_fn.name, "Forward-mode")
+    mode = "Batched forward-mode" if batched else "Forward-mode"
+    compiled = _finish(unit, parsed, names, jvp_fn.name, mode)
     compiled.tangents = tuple(a.id for a in jvp_fn.args.kwonlyargs[-len(names):]) if names else ()
     compiled.manifest["tangents"] = list(compiled.tangents)
     return compiled
@@ -159,16 +167,17 @@ def _finish(unit: Unit, parsed, names, main, mode: str) -> Compiled:
         c_parsed, c_fn, c_ops, c_active, c_names, _ = _front(callee, params)
         _refuse_argument_writes(c_parsed)
         found = shapes(c_fn, c_ops)
-        if kind == "forward":
-            parts = [forward(c_fn, c_ops, c_active, c_names, c_parsed.where, found, unit,
-                             unit.variants[key])]
+        if kind in ("forward", "batched"):
+            transform = forward_batched if kind == "batched" else forward
+            parts = [transform(c_fn, c_ops, c_active, c_names, c_parsed.where, found, unit,
+                               unit.variants[key])]
             seeds = (False,)
         else:
             parts = reverse_split(c_fn, c_ops, c_active, c_names, c_parsed.where,
                                   unit.variants[key], found, unit)
             seeds = (False, None)
         for part, seed in zip(parts, seeds):
-            _debug(kind, part)
+            _debug("forward" if kind == "batched" else kind, part)
             unit.functions.append((optimize(part), c_parsed, seed))
     _debug("optimize", unit.functions[0][0])
     module, free, defaults, origins = _module(unit)

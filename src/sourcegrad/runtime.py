@@ -690,3 +690,11 @@ def nested_hvp(func, x, v, wrt=0):
     from . import api
 
     return api.hvp(func, wrt)(x, v)
+
+
+# The helpers of batched forward mode (tangents with a leading batch axis) live
+# in their own module; generated code imports them from here, like the others.
+from .runtime_batched import *  # noqa: E402,F401,F403
+from .runtime_batched import __all__ as _batched_all  # noqa: E402
+
+__all__ += _batched_all

@@ -16,12 +16,14 @@ import inspect
 import numpy as np
 import pytest
 
-from sourcegrad import rules, runtime
+from sourcegrad import rules, runtime, runtime_batched
 from sourcegrad.runtime import norm_grad, norm_grad_tangent, prod_grad, prod_grad_tangent
 
 #: Helpers with no forward rule: the second-order helpers (no third derivatives;
-#: differentiating them raises NoRuleError).
-NO_FORWARD_RULE = {prod_grad_tangent, norm_grad_tangent, runtime.nested_hvp}
+#: differentiating them raises NoRuleError), and those of batched forward mode
+#: (only batched code calls them, and nothing differentiates it).
+NO_FORWARD_RULE = {prod_grad_tangent, norm_grad_tangent, runtime.nested_hvp} | {
+    getattr(runtime_batched, name) for name in runtime_batched.__all__}
 
 
 def test_every_runtime_helper_has_a_forward_rule():

@@ -6,6 +6,7 @@ zero, or ``None`` for a function with no rule.
 """
 
 from . import elementwise, helpers, linalg, nondiff, operators, reductions, shape  # noqa: F401
+from . import batched  # noqa: F401,E402 - after the forward rules it builds on
 from .operators import identity, pack
 from .registry import (FORWARD, REVERSE, ZERO, Template, d, forward, is_d, lookup, reverse,
                        zero_derivative)
