@@ -34,6 +34,7 @@ import inspect
 import gast
 
 from .errors import UnsupportedSyntaxError
+from .trees import clone
 
 
 class LocalFunction:
@@ -112,7 +113,7 @@ def _definition(stmt):
     if isinstance(stmt, gast.FunctionDef):
         if stmt.decorator_list:
             raise _Misuse(stmt, "a decorated function inside the function is not supported")
-        node = copy.deepcopy(stmt)
+        node = clone(stmt)
         return node
     if (isinstance(stmt, gast.Assign) and isinstance(stmt.value, gast.Lambda)
             and len(stmt.targets) == 1 and isinstance(stmt.targets[0], gast.Name)):
@@ -172,7 +173,7 @@ def _pass_captured(stmt, captured: dict):
 def _define(node: gast.FunctionDef, outer):
     """A real function for ``node``, defined in the enclosing module's globals,
     so that a call with no derivative to compute runs it as it is."""
-    module = gast.gast_to_ast(gast.Module(body=[copy.deepcopy(node)], type_ignores=[]))
+    module = gast.gast_to_ast(gast.Module(body=[clone(node)], type_ignores=[]))
     ast.fix_missing_locations(module)
     space = {}
     try:

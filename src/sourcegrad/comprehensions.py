@@ -22,13 +22,13 @@ y = total
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 
 import gast
 
 from .errors import UnsupportedSyntaxError
 from .names import Namer, identifiers
+from .trees import clone
 
 _COMPREHENSIONS = (gast.ListComp, gast.GeneratorExp)
 _SCOPES = (gast.FunctionDef, gast.AsyncFunctionDef, gast.Lambda, gast.ClassDef)
@@ -39,7 +39,7 @@ def comprehensions(parsed):
     node = parsed.node
     if not any(isinstance(n, _COMPREHENSIONS) for n in gast.walk(node)):
         return parsed
-    node = copy.deepcopy(node)
+    node = clone(node)
     namer = Namer(_outside(node))
     try:
         node.body = expand(node.body, namer)
@@ -150,7 +150,7 @@ class _Hoist(gast.NodeTransformer):
         bound = {n.id for gen in comp.generators for n in gast.walk(gen.target)
                  if isinstance(n, gast.Name)}
         renames = {name: self.namer.fresh(name) for name in sorted(bound)}
-        comp = copy.deepcopy(comp)
+        comp = clone(comp)
         for i, gen in enumerate(comp.generators):
             # the first iterable is evaluated outside the comprehension's scope
             parts = [gen.target, comp.elt] + gen.ifs + ([gen.iter] if i else [])

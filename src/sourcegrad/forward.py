@@ -36,6 +36,7 @@ from .inline import instantiate
 from .names import Namer, attribute_chain, identifiers
 from .primitives import is_append, is_write
 from .tape import bindings
+from .trees import clone
 
 
 def _name(id_, ctx=None):
@@ -125,7 +126,7 @@ class _Forward:
         t = self.tangents.get(output)
         result = _name(t) if t in state.init else self.zero(_name(output))
         ret = gast.Return(value=gast.Tuple(elts=[_name(output), result], ctx=gast.Load()))
-        args = copy.deepcopy(fn.args)
+        args = clone(fn.args)
         for a in args.posonlyargs + args.args + args.kwonlyargs:
             a.annotation = None
         tangents = [_name(s, gast.Param()) for s in seeds]
@@ -276,7 +277,7 @@ class _Forward:
             code += self.zeros({tangent})
         elif tangent not in state.owned:
             code.append(_assign(tangent, self.own(_name(tangent))))
-        code.append(self.put(tangent, copy.deepcopy(target.slice),
+        code.append(self.put(tangent, clone(target.slice),
                              _name(part) if part else gast.Constant(value=0.0, kind=None)))
         return code, State(state.init | {tangent}, state.owned | {tangent})
 
@@ -292,7 +293,7 @@ class _Forward:
         if tangent not in state.init:  # zeros for the items before this one
             code.append(_assign(tangent, self.zero(_name(name))))
             code.append(gast.Expr(value=_call(tangent + ".pop")))
-        item = _name(part) if part else self.zero(copy.deepcopy(value))
+        item = _name(part) if part else self.zero(clone(value))
         code.append(gast.Expr(value=_call(tangent + ".append", item)))
         return code, State(state.init | {tangent}, state.owned)
 
@@ -306,7 +307,7 @@ class _Forward:
         name = self.unit.forward_name(op.callee, tuple(active))
         value = gast.Call(func=_name(name),
                           args=[_name(self.held(op.bound[p].id)) for p in active],
-                          keywords=[gast.keyword(arg=p, value=copy.deepcopy(v))
+                          keywords=[gast.keyword(arg=p, value=clone(v))
                                     for p, v in op.bound.items()])
         target = gast.Tuple(elts=[_name(stmt.targets[0].id, gast.Store()),
                                   _name(tangent, gast.Store())], ctx=gast.Store())

@@ -13,13 +13,13 @@ pass then turns those ``+=`` into a first assignment or an accumulation.
 from __future__ import annotations
 
 import ast
-import copy
 import operator
 from dataclasses import dataclass
 
 import gast
 
 from .rules import is_d
+from .trees import clone
 
 _SAFE = {"len": len, "isinstance": isinstance, "tuple": tuple, "int": int,
          "float": float, "bool": bool}
@@ -49,8 +49,7 @@ def instantiate(template, output: str, bound: dict, adjoint_of, namer,
     binding = {name: _literal(value) for name, value in template.defaults().items()}
     binding.update(bound)
     binding[template.output] = _load(output)
-    body = [s for s in copy.deepcopy(template.node.body) if not _docstring(s)]
-    body = _decide(body, binding)
+    body = [clone(s) for s in _decide(template.node.body, binding) if not _docstring(s)]
     renames = {n.id: namer.fresh(n.id) for s in body for n in gast.walk(s)
                if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
     site = Site(binding, renames, template.output, adjoint_of, namer,
@@ -125,7 +124,7 @@ def _substitute(node, site: Site):
                 name.id = site.renames[name.id]
                 return name
             if name.id in binding and isinstance(name.ctx, gast.Load):
-                return copy.deepcopy(binding[name.id])
+                return clone(binding[name.id])
             return name
 
         def visit_Call(self, call):
@@ -158,7 +157,7 @@ def _derivative(value, site: Site):
     if isinstance(value, (gast.Tuple, gast.List)):
         parts = [_derivative(e, site) if isinstance(e, gast.Name)
                  and site.reads(e.id) is not None
-                 else gast.Call(func=_load("zeros_like"), args=[copy.deepcopy(e)], keywords=[])
+                 else gast.Call(func=_load("zeros_like"), args=[clone(e)], keywords=[])
                  for e in value.elts]
         if all(isinstance(p, gast.Call) for p in parts):
             raise _Zero
@@ -218,10 +217,10 @@ def _place(stmt, site: Site) -> list:
     for i, adjoint in active:
         index = gast.Constant(value=i, kind=None)
         if dense:
-            part = gast.Subscript(value=copy.deepcopy(value), slice=index, ctx=gast.Load())
+            part = gast.Subscript(value=clone(value), slice=index, ctx=gast.Load())
         else:  # the adjoint of a tuple may hold some of its items only
-            part = gast.Call(func=_load("item"), args=[copy.deepcopy(value), index,
-                                                       copy.deepcopy(target.elts[i])],
+            part = gast.Call(func=_load("item"), args=[clone(value), index,
+                                                       clone(target.elts[i])],
                              keywords=[])
         out.append(_accumulate(adjoint, part))
     return out

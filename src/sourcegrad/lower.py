@@ -40,13 +40,13 @@ def f(xs, c):
 from __future__ import annotations
 
 import builtins
-import copy
 import keyword
 from typing import NamedTuple
 
 import gast
 
 from .names import Namer, identifiers
+from .trees import clone
 
 _LOOPS = (gast.For, gast.While)
 _SCOPES = (gast.FunctionDef, gast.AsyncFunctionDef, gast.Lambda, gast.ClassDef)
@@ -95,7 +95,7 @@ def _contains(stmt, kinds, through_loops=True) -> bool:
 
 def lower(fn: gast.FunctionDef) -> gast.FunctionDef:
     """A copy of ``fn`` in the lowered form described above."""
-    fn = copy.deepcopy(fn)
+    fn = clone(fn)
     namer = Namer(identifiers(fn) | {a.id for a in gast.walk(fn.args) if isinstance(a, gast.Name)})
     fn.body = _Lowering(namer, fn.name).function(fn.body)
     return fn
@@ -282,7 +282,7 @@ class _Lowering:
             key = gast.Subscript(value=keys, slice=_name(index), ctx=gast.Load())
             value = gast.Subscript(value=mapping, slice=key, ctx=gast.Load())
             return {"keys": key, "values": value}.get(source.func.attr, gast.Tuple(
-                elts=[copy.deepcopy(key), value], ctx=gast.Load()))
+                elts=[clone(key), value], ctx=gast.Load()))
         if _call_to(source, "reversed") and len(source.args) == 1 and not source.keywords:
             sequence = self.once(source.args[0], plural, head)
             last = self.once(_minus_one(_len(sequence)), "last", head)

@@ -53,7 +53,6 @@ def loss(W, x):
 
 from __future__ import annotations
 
-import copy
 
 import gast
 
@@ -61,6 +60,7 @@ from .errors import UnsupportedSyntaxError
 from .primitives import is_append
 from .names import Namer, dotted, identifiers, resolve
 from .normal_expressions import Expressions
+from .trees import clone
 
 #: Calls made for their effect that change nothing sourcegrad follows.
 OUTPUT = {"print", "debug", "info", "warning", "warn", "error", "exception", "critical"}
@@ -156,6 +156,16 @@ def _loads(stmts) -> set:
             if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
 
 
+def _suffix_loads(stmts) -> list:
+    """For each statement, the names read by the statements after it (each
+    statement walked once, so a long block costs linear time)."""
+    out, rest = [], frozenset()
+    for stmt in reversed(stmts):
+        out.append(rest)
+        rest = rest | _loads([stmt])
+    return out[::-1]
+
+
 class _Normalizer(Expressions):
     def __init__(self, parsed):
         self.node = parsed.node
@@ -190,10 +200,9 @@ class _Normalizer(Expressions):
         this turn of the loops around them."""
         after = later if after is None else after
         saved, self.body = self.body, []
-        for i, stmt in enumerate(stmts):
+        for stmt, rest in zip(stmts, _suffix_loads(stmts)):
             self.origin = stmt
-            self.read_later = _loads(stmts[i + 1:]) | later
-            self.read_after = _loads(stmts[i + 1:]) | after
+            self.read_later, self.read_after = rest | later, rest | after
             self.statement(stmt)
         out, self.body = self.body, saved
         return out
@@ -283,7 +292,7 @@ class _Normalizer(Expressions):
     def emit(self, stmt):
         # A copy: no two statements of the normal form share a node, so a
         # later pass may rename a name in one without touching another.
-        self.body.append(gast.copy_location(copy.deepcopy(stmt), self.origin))
+        self.body.append(gast.copy_location(clone(stmt), self.origin))
 
     def assign(self, target: str, value) -> None:
         self.sharing.bind(target, value)

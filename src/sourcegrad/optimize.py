@@ -19,12 +19,12 @@ def f(x):
 
 from __future__ import annotations
 
-import copy
 
 import gast
 import numpy as np
 
 from .emit import comment_text, is_comment, to_source
+from .trees import clone
 
 #: Calls that may have an effect beyond their value: never removed.
 EFFECTFUL = {"print"}
@@ -32,7 +32,7 @@ EFFECTFUL = {"print"}
 
 def optimize(fn: gast.FunctionDef) -> gast.FunctionDef:
     """A copy of ``fn`` with dead code removed, to a fixed point."""
-    fn = copy.deepcopy(fn)
+    fn = clone(fn)
     passes = (propagate_copies, eliminate_dead_code, flip_empty_branches, drop_orphan_comments)
     changed = True
     while changed:
@@ -110,7 +110,7 @@ def _live_loop(stmt, live):
     target = {stmt.target.id} if isinstance(stmt, gast.For) else set()
     inside = set(live) | header
     while True:
-        _, start = _live(copy.deepcopy(stmt.body), inside)
+        _, start = _live(clone(stmt.body), inside)
         grown = inside | start
         if grown == inside:
             break
@@ -234,6 +234,8 @@ def _propagate(body) -> bool:
                                     and s.targets[0].id == s.value.id)]  # x = x
     changed = len(kept) < len(body)
     body[:] = kept
+    stores = [_names(s, gast.Store) for s in body]  # walked once: linear time
+    loads = [_names(s, gast.Load) for s in body]
     for i, stmt in enumerate(body):
         for block in (getattr(stmt, "body", None), getattr(stmt, "orelse", None)):
             if isinstance(block, list):
@@ -241,18 +243,22 @@ def _propagate(body) -> bool:
         if not (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)
                 and isinstance(stmt.value, gast.Name)) or stmt.value.id == stmt.targets[0].id:
             continue
-        pair = {stmt.targets[0].id, stmt.value.id}
-        for later in body[i + 1:]:
-            assigned = {n.id for n in gast.walk(later) if isinstance(n, gast.Name)
-                        and isinstance(n.ctx, gast.Store)}
-            simple = isinstance(later, (gast.Assign, gast.AugAssign))
-            if assigned & pair and not simple or isinstance(later, gast.Return):
+        old, new = stmt.targets[0].id, stmt.value.id
+        for j in range(i + 1, len(body)):
+            later, simple = body[j], isinstance(body[j], (gast.Assign, gast.AugAssign))
+            assigned = old in stores[j] or new in stores[j]
+            if assigned and not simple or isinstance(later, gast.Return):
                 break  # a returned gradient keeps its parameter's name
-            changed |= _rename(later.value if simple else later, stmt.targets[0].id,
-                               stmt.value.id)
-            if assigned & pair:
+            if old in loads[j]:
+                changed |= _rename(later.value if simple else later, old, new)
+                loads[j] = _names(later, gast.Load)
+            if assigned:
                 break
     return changed
+
+
+def _names(node, ctx) -> set:
+    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name) and isinstance(n.ctx, ctx)}
 
 
 def _rename(node, old: str, new: str) -> bool:

@@ -6,7 +6,6 @@ pass's ``_Reverse``, which provides the state they use.
 
 from __future__ import annotations
 
-import copy
 import inspect
 from typing import NamedTuple
 
@@ -15,6 +14,7 @@ import gast
 from .names import attribute_chain
 from .primitives import index_expression
 from .tape import pop
+from .trees import clone
 
 
 def _name(id_, ctx=None):
@@ -55,7 +55,7 @@ class Effects:
         adjoint = self.adjoints.get(name)
         code = []
         if adjoint in state.init:
-            index = index_expression(copy.deepcopy(target.slice))
+            index = index_expression(clone(target.slice))
             if isinstance(value, gast.Name) and self.adjoint_of(value.id) is not None:
                 part = _call("unbroadcast", _call("pick", _name(adjoint), index), value)
                 owned = adjoint in state.owned  # pick copies: the adjoint stays unshared
@@ -68,15 +68,15 @@ class Effects:
                 code.append(gast.Assign(targets=[_name(adjoint, gast.Store())],
                                         value=_call("owned", _name(adjoint)), type_comment=None))
             code.append(gast.Assign(
-                targets=[gast.Subscript(value=_name(adjoint), slice=copy.deepcopy(target.slice),
+                targets=[gast.Subscript(value=_name(adjoint), slice=clone(target.slice),
                                         ctx=gast.Store())],
                 value=gast.Constant(value=0.0, kind=None), type_comment=None))
             state = State(state.init, state.owned | {adjoint})
         if name in self.saved:
-            old = gast.Subscript(value=_name(name), slice=copy.deepcopy(target.slice),
+            old = gast.Subscript(value=_name(name), slice=clone(target.slice),
                                  ctx=gast.Load())
             restore = gast.copy_location(pop(self.tape, gast.Subscript(
-                value=_name(name), slice=copy.deepcopy(target.slice), ctx=gast.Store())), stmt)
+                value=_name(name), slice=clone(target.slice), ctx=gast.Store())), stmt)
             self.pops[id(restore)] = (id(stmt), _call("np.copy", old), restore)
             code.append(restore)
         return code, state
@@ -110,7 +110,7 @@ class Effects:
                   and self.adjoint_of(op.bound[p].id) is not None]
         forward, backward = self.unit.split_names(op.callee, tuple(active))
         record = self.records[id(stmt)]
-        value = copy.deepcopy(stmt.value)
+        value = clone(stmt.value)
         value.func = _name(forward)
         self.calls[id(stmt)] = gast.copy_location(gast.Assign(
             targets=[gast.Tuple(elts=[_name(target, gast.Store()), _name(record, gast.Store())],
@@ -140,7 +140,7 @@ class ControlFlow:
         after = State(init, owned)
         if not body and not orelse:
             return [], after
-        return [gast.If(test=copy.deepcopy(stmt.test), body=body or [gast.Pass()],
+        return [gast.If(test=clone(stmt.test), body=body or [gast.Pass()],
                         orelse=orelse)], after
 
     def loop(self, stmt, state, heading):
@@ -181,13 +181,13 @@ class ControlFlow:
         out = []
         for stmt in reversed(self.remat.get(id(loop), ())):
             if stmt.targets[0].id in needed:
-                out.insert(0, copy.deepcopy(stmt))
+                out.insert(0, clone(stmt))
                 needed |= _loads(stmt.value)
         return out
 
     def loop_target(self, stmt):
         if isinstance(stmt, gast.For):
-            return copy.deepcopy(stmt.target)
+            return clone(stmt.target)
         return _name(self.namer.fresh("_"), gast.Store())
 
     def backwards(self, stmt):
@@ -195,7 +195,7 @@ class ControlFlow:
         counter = self.counters.get(id(stmt))
         if isinstance(stmt, gast.While):
             return _call("range", _name(counter))
-        iterate = copy.deepcopy(stmt.iter)
+        iterate = clone(stmt.iter)
         if counter is not None:
             iterate = gast.Subscript(value=iterate, slice=gast.Slice(
                 lower=None, upper=_name(counter), step=None), ctx=gast.Load())

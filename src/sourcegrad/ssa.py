@@ -33,16 +33,16 @@ def f(x, y):
 
 from __future__ import annotations
 
-import copy
 
 import gast
 
 from .names import GENERATED, Namer, identifiers
+from .trees import clone
 
 
 def single_assignment(fn: gast.FunctionDef) -> gast.FunctionDef:
     """A copy of ``fn`` in which every straight-line name is assigned once."""
-    fn = copy.deepcopy(fn)
+    fn = clone(fn)
     namer = Namer(identifiers(fn))
     params = fn.args.args + fn.args.posonlyargs + fn.args.kwonlyargs
     mutable = mutable_names(fn)
@@ -144,7 +144,7 @@ def _forward_items(fn: gast.FunctionDef, mutable: set) -> None:
         if isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name):
             item = _item(literals.get(value.value.id), value.slice)
             if item is not None:
-                stmt.value = copy.deepcopy(item)
+                stmt.value = clone(item)
         if isinstance(stmt.value, (gast.Tuple, gast.List)) and not any(
                 isinstance(e, gast.Name) and e.id in mutable for e in stmt.value.elts):
             literals[stmt.targets[0].id] = stmt.value.elts

@@ -23,7 +23,6 @@ batched compilation refuse; ``jacobian`` then runs one jvp per column.
 from __future__ import annotations
 
 import builtins
-import copy
 import dataclasses
 import math
 import operator
@@ -41,6 +40,7 @@ from ..runtime_batched import (  # noqa: F401 - the templates' names
 )
 from .operators import identity, pack
 from .registry import FORWARD, d, is_d, parse_template
+from ..trees import clone
 
 AS_IS = (identity, pack, list_pop)
 
@@ -92,13 +92,13 @@ def lookup_batched(primitive):
 def lifted(template):
     """``template`` with each tangent it reads aligned with the output; ``None``
     if it calls something not known to act elementwise."""
-    node = copy.deepcopy(template.node)
+    node = clone(template.node)
     output = gast.Name(id=template.output, ctx=gast.Load(), annotation=None, type_comment=None)
 
     class Lift(gast.NodeTransformer):
         def visit_Subscript(self, sub):
             if is_d(sub) and isinstance(sub.ctx, gast.Load):
-                return gast.Call(func=_name("batched_lift"), args=[sub, copy.deepcopy(output)],
+                return gast.Call(func=_name("batched_lift"), args=[sub, clone(output)],
                                  keywords=[])
             return self.generic_visit(sub)
 

@@ -20,13 +20,13 @@ a constant.  When it cannot be decided the ``else`` branch is taken, so the
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import inspect
 import textwrap
 from dataclasses import dataclass
 
 import gast
+from ..trees import clone
 
 
 class _Derivative:
@@ -114,7 +114,7 @@ def _for(primitive, template: Template) -> Template:
     (``math.cos(x)`` costs a twentieth of ``np.cos(x)`` on a float)."""
     if getattr(primitive, "__module__", None) != "math":
         return template
-    node = copy.deepcopy(template.node)
+    node = clone(template.node)
     for sub in gast.walk(node):
         if (isinstance(sub, gast.Call) and isinstance(sub.func, gast.Attribute)
                 and isinstance(sub.func.value, gast.Name) and sub.func.value.id == "np"
