@@ -167,7 +167,7 @@ class _Forward:
 
     def own(self, tangent):
         """A copy of the tangent ``tangent`` that may be written into."""
-        return _call("owned", tangent)
+        return _call("owned_tangent", tangent)
 
     def put(self, tangent: str, index, value):
         """The statement ``tangent[index] = value``."""
@@ -327,16 +327,21 @@ class _Forward:
     def loop(self, stmt, state):
         """A loop's body starts each turn from one state: tangents the body sets
         that were not set before the loop start at zero, and those it drops
-        are set to zero again at the end of the body."""
-        start, before = state, set()
+        are set to zero again at the end of the body.  A tangent the body
+        writes into is copied once, before the loop, not on every turn."""
+        start, before, hoisted = state, set(), set()
         while True:
             body, end = self.block(stmt.body, start)
             missing = end.init - start.init
             lost = start.owned - end.owned
-            if not missing and not lost:
+            gained = (end.owned - start.owned) & start.init - hoisted
+            if not missing and not lost and not gained:
                 break
             before |= missing
-            start = State(start.init | missing, start.owned - lost)
+            hoisted |= gained
+            # a tangent first set in the body starts at fresh zeros: owned
+            start = State(start.init | missing, start.owned - lost | gained | missing)
+        hoisted &= start.owned
         body += self.zeros(start.init - end.init)
         new = copy.copy(stmt)
         new.body = body or [gast.Pass()]
@@ -344,4 +349,5 @@ class _Forward:
         # its tangent needs no zero before the loop (its value does not exist yet)
         sure = self.bound.sure.get(id(stmt), set())
         before = {t for t in before if self.primal_of[t] in sure}
-        return self.zeros(before) + [new], start
+        owns = [_assign(t, self.own(_name(t))) for t in sorted(hoisted)]
+        return self.zeros(before) + owns + [new], start

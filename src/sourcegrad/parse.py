@@ -44,15 +44,17 @@ class Namespace:
     cells: dict = field(default_factory=dict)  # name -> closure cell
     seen: dict = field(default_factory=dict)
     extra: dict = field(default_factory=dict)  # functions lifted out of the body
+    aliases: dict = field(default_factory=dict)  # name in the tree -> name in the source
 
     def lookup(self, name: str):
         """The object ``name`` refers to; ``KeyError`` if it is not bound."""
         value = self.current(name)
-        self.seen[name] = value
+        self.seen[self.aliases.get(name, name)] = value
         return value
 
     def current(self, name: str):
         """What ``name`` refers to now, without recording it."""
+        name = self.aliases.get(name, name)
         if name in self.extra:
             return self.extra[name]
         if name in self.cells:
@@ -107,7 +109,33 @@ def parse(func) -> Parsed:
     node = _find(tree, code, where, first)
     _same_parameters(node, code, where)
     namespace = Namespace(func.__globals__, _cells(func))
+    _unshadow(node, namespace)
     return Parsed(node=node, namespace=namespace, where=where, func=func, text=text)
+
+
+def _unshadow(node: gast.FunctionDef, namespace: Namespace) -> None:
+    """A free name of ``node`` that generated code uses for its own helpers
+    (a global ``item``, say, beside the runtime's ``item``) is read under a
+    fresh name, an alias of the source's name in ``namespace``."""
+    from . import runtime
+    from .names import GENERATED, MODULES, Namer, identifiers
+
+    bound = {n.id for n in gast.walk(node) if isinstance(n, gast.Name)
+             and not isinstance(n.ctx, gast.Load)}
+    loads = [n for n in gast.walk(node) if isinstance(n, gast.Name)
+             and isinstance(n.ctx, gast.Load) and n.id in GENERATED and n.id not in bound]
+    namer, fresh = Namer(identifiers(node) | GENERATED), {}
+    for load in loads:
+        if load.id not in fresh:
+            try:
+                value = namespace.current(load.id)
+            except KeyError:
+                continue
+            if value is MODULES.get(load.id) or value is getattr(runtime, load.id, None):
+                continue
+            fresh[load.id] = namer.fresh(load.id)
+            namespace.aliases[fresh[load.id]] = load.id
+        load.id = fresh[load.id]
 
 
 def _indent(text: str) -> int:

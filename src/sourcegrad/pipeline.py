@@ -330,7 +330,7 @@ def _lookup_free(loads, parsed) -> dict:
             continue
         if name in RESERVED and _is_builtin(name, value):
             continue
-        out[name] = value, (parsed.func, "name", name)
+        out[name] = value, (parsed.func, "name", parsed.namespace.aliases.get(name, name))
     return out
 
 

@@ -57,7 +57,7 @@ class Effects:
         if adjoint in state.init:
             index = index_expression(clone(target.slice))
             if isinstance(value, gast.Name) and self.adjoint_of(value.id) is not None:
-                part = _call("unbroadcast", _call("pick", _name(adjoint), index), value)
+                part = _call("unbroadcast", _call("pick", _name(adjoint), index, value), value)
                 owned = adjoint in state.owned  # pick copies: the adjoint stays unshared
                 code, state = self.settle([gast.AugAssign(
                     target=_name(self.adjoint_of(value.id), gast.Store()), op=gast.Add(),

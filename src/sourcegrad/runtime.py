@@ -19,7 +19,7 @@ __all__ = [
     "prod_grad", "var_grad", "uncumsum", "norm_grad", "sign_safe_div", "cast_grad",
     "between", "below", "above", "either", "inner_left", "inner_right", "matmul_left",
     "matmul_right", "dot_left", "dot_right", "power_log", "add_at", "item", "Grads",
-    "densify", "pick", "owned", "rebroadcast", "zero_tangent", "list_pop",
+    "densify", "pick", "owned", "owned_tangent", "rebroadcast", "zero_tangent", "list_pop",
     "extremum_tangent", "prod_tangent", "var_tangent", "norm_tangent", "cast_tangent",
     "prod_grad_tangent", "norm_grad_tangent", "nested_grad", "nested_hvp",
 ]
@@ -37,12 +37,12 @@ class Parts(tuple):
 
     def __add__(self, other):
         if isinstance(other, dict):  # some items' adjoints only
-            return Grads(enumerate(self)) + other
+            return Items(enumerate(self)) + other
         return Parts(a + b for a, b in zip(self, other, strict=True))
 
     def __radd__(self, other):
         if isinstance(other, dict):
-            return Grads(enumerate(self)) + other
+            return Items(enumerate(self)) + other
         return Parts(b + a for a, b in zip(self, other, strict=True))
 
 
@@ -54,7 +54,7 @@ class Grads(dict):
     __array_ufunc__ = None
 
     def __add__(self, other):
-        return Grads(self).__iadd__(other)
+        return type(self)(self).__iadd__(other)
 
     __radd__ = __add__
 
@@ -62,6 +62,23 @@ class Grads(dict):
         for key, value in _items(other):
             self[key] = self[key] + value if key in self else value
         return self
+
+
+class Items(Grads):
+    """The adjoint of a tuple or list: ``Grads`` keyed by position from the
+    start.  A negative index or a slice has no key here (the length is not
+    known), so setting one raises rather than adjoining the wrong item."""
+
+    __slots__ = ()
+
+    def __setitem__(self, key, value):
+        if isinstance(key, slice) or isinstance(key, (int, np.integer)) and key < 0:
+            raise SourceGradError(_FROM_THE_START)
+        dict.__setitem__(self, key, value)
+
+
+_FROM_THE_START = ("sourcegrad cannot yet accumulate the adjoint of a slice or a negative "
+                   "index of a list here; index from the start")
 
 
 def _items(g):
@@ -97,6 +114,10 @@ def stop_gradient(x):
     return x
 
 
+_JOINED = ("'+' of two lists or tuples joins them, and sourcegrad does not differentiate "
+           "that; build one list, or use np.concatenate")
+
+
 def unbroadcast(g, like):
     """Sum ``g`` over the axes NumPy broadcasting added to ``like``'s shape."""
     if type(g) is np.ndarray and type(like) is np.ndarray and g.shape == like.shape:
@@ -106,8 +127,7 @@ def unbroadcast(g, like):
     if gshape == shape:
         return g
     if isinstance(like, (list, tuple)) and not isinstance(g, np.ndarray):
-        raise SourceGradError("'+' of two lists or tuples joins them, and sourcegrad does not "
-                              "differentiate that; build one list, or use np.concatenate")
+        raise SourceGradError(_JOINED)
     extra = len(gshape) - len(shape)
     axes = tuple(range(extra)) + tuple(
         i + extra for i, n in enumerate(shape) if n == 1 and gshape[i + extra] != 1
@@ -264,8 +284,9 @@ def unindex(g, x, index):
     if isinstance(x, (tuple, list, dict)):
         if isinstance(index, slice):
             positions = range(len(x))[index]
-            return Grads((positions[k], v) for k, v in _items(g))
-        return Grads({_container_key(x, index): g})
+            return Items((positions[k], v) for k, v in _items(g))
+        kind = Grads if isinstance(x, dict) else Items
+        return kind({_container_key(x, index): g})
     out = np.zeros(np.shape(x), dtype=np.result_type(x, g, 1.0))
     parts = index if isinstance(index, tuple) else (index,)
     if all(_basic(p) for p in parts):
@@ -300,7 +321,7 @@ def zeros_like(x):
     if isinstance(x, (int, float)) and not isinstance(x, bool):
         return 0.0
     if isinstance(x, (tuple, list, dict)):
-        return Grads()
+        return Grads() if isinstance(x, dict) else Items()
     x = np.asarray(x)
     dtype = x.dtype if x.dtype.kind in "fc" else np.float64
     return np.zeros(x.shape, dtype=dtype)
@@ -626,8 +647,7 @@ def add_at(out, index, g, like=None):
         if like is not None:
             return out.__iadd__(unindex(g, like, index))
         if isinstance(index, slice) or isinstance(index, (int, np.integer)) and index < 0:
-            raise SourceGradError("sourcegrad cannot yet accumulate the adjoint of a slice or "
-                                  "a negative index of a list here; index from the start")
+            raise SourceGradError(_FROM_THE_START)
         out[index] = out[index] + g if index in out else g
         return out
     parts = index if isinstance(index, tuple) else (index,)
@@ -643,18 +663,33 @@ def list_pop(items):
     return items.pop()
 
 
-def pick(g, index):
-    """A copy of ``g[index]`` (a basic index gives a view of ``g``)."""
+def pick(g, index, like=None):
+    """A copy of ``g[index]`` (a basic index gives a view of ``g``); for the
+    adjoint of a list or dict, the item's (zeros like ``like`` if it has none)."""
+    if isinstance(g, Grads):
+        if isinstance(g, Items) and (isinstance(index, slice) or index < 0):
+            raise SourceGradError(_FROM_THE_START)
+        return item(g, index, like)
     return np.array(g[index])
 
 
 def owned(g):
     """A copy of the adjoint ``g`` that may be updated in place."""
     if isinstance(g, dict):
-        return Grads(g)
+        return type(g)(g) if isinstance(g, Grads) else Grads(g)
     if isinstance(g, (list, tuple)):
-        return Grads(enumerate(g))
+        return Items(enumerate(g))
     return np.array(g)
+
+
+def owned_tangent(t):
+    """A copy of the tangent ``t`` that may be written into: a list stays a
+    list (its items are positions, negative ones included)."""
+    if isinstance(t, (list, tuple)):
+        return list(t)
+    if isinstance(t, dict):
+        return dict(t)
+    return np.array(t)
 
 
 def rebroadcast(t, like):
@@ -663,6 +698,8 @@ def rebroadcast(t, like):
     shape = np.shape(like)
     if np.shape(t) == shape:
         return t
+    if isinstance(like, (list, tuple)) and not isinstance(t, np.ndarray):
+        raise SourceGradError(_JOINED)
     if type(t) is float and isinstance(like, np.ndarray):  # weak, as NumPy has it
         t = np.asarray(t, dtype=like.dtype if like.dtype.kind == "f" else np.float64)
     return np.broadcast_to(t, shape)

@@ -35,7 +35,7 @@ def grad_write_in_a_loop(x, bwrite_in_a_loop=1.0):
         sub = i - 1
         x_item_1 = x[i]
         # grad of: y[i] = y[i - 1] * x[i]
-        bmul = unbroadcast(pick(by, i), mul)
+        bmul = unbroadcast(pick(by, i, mul), mul)
         by[i] = 0.0
         by_item = unbroadcast(bmul * x_item_1, y_item)
         bx_item_1 = unbroadcast(y_item * bmul, x_item_1)
@@ -44,7 +44,7 @@ def grad_write_in_a_loop(x, bwrite_in_a_loop=1.0):
         y_item = tape.pop()
         by = add_at(by, sub, by_item)
     # grad of: y[0] = x[0]
-    bx_item = unbroadcast(pick(by, 0), x_item)
+    bx_item = unbroadcast(pick(by, 0, x_item), x_item)
     by[0] = 0.0
     bx = add_at(bx, 0, bx_item)
     return (write_in_a_loop, bx)

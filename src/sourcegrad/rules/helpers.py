@@ -18,8 +18,8 @@ import numpy as np
 from ..runtime import (
     above, add_at, below, between, cast_grad, cast_tangent, densify, dot_left, dot_right, either,
     extremum_grad, extremum_tangent, inner_left, inner_right, item, list_pop, matmul_left,
-    matmul_right, nested_grad, nested_hvp, norm_grad, norm_grad_tangent, norm_tangent, owned, pick, power_log, prod_grad,
-    prod_grad_tangent, prod_tangent, rebroadcast, sign_safe_div, unbroadcast, uncumsum,
+    matmul_right, nested_grad, nested_hvp, norm_grad, norm_grad_tangent, norm_tangent, owned,
+    owned_tangent, pick, power_log, prod_grad, prod_grad_tangent, prod_tangent, rebroadcast, sign_safe_div, unbroadcast, uncumsum,
     unconcatenate, unhstack, unindex, unreduce, unstack, unsum, untranspose, unvstack,
     var_grad, var_tangent, zero_tangent, zeros_like,
 )
@@ -118,13 +118,18 @@ def densify_forward(y, g, x):
 
 
 @forward(pick)
-def pick_forward(y, g, index):
-    d[y] = pick(d[g], index)
+def pick_forward(y, g, index, like=None):
+    d[y] = pick(d[g], index, like)
 
 
 @forward(owned)
 def owned_forward(y, g):
     d[y] = owned(d[g])
+
+
+@forward(owned_tangent)
+def owned_tangent_forward(y, t):
+    d[y] = owned_tangent(d[t])
 
 
 @forward(matmul_left)
