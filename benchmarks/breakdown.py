@@ -188,7 +188,7 @@ def main():
         hand = handwritten.GRADIENTS[name]
         g = sg.grad(f, wrt=wrt)
         g(*args)
-        d = sourcegrad.api.derivative(f, wrt)
+        d = sourcegrad.api.derivative(f, wrt, "gradient")  # the function sg.grad calls
         fn = d.function
         t = _timing.measure({"hand": lambda: hand(*args), "sg.grad": lambda: g(*args),
                              "generated": lambda: fn(*args)}, target=0.05, repeats=11)

@@ -217,7 +217,8 @@ def sourcegrad_version() -> dict:
 
 def sourcegrad_systems(name, args):
     """The sourcegrad callables: the public API and, for gradients, the
-    generated function itself (which also returns the value).  Each entry is
+    generated function that ``sg.grad`` calls (it returns the value too only
+    when the output is not provably a scalar).  Each entry is
     (fn, to_numpy, seconds of creating it and calling it the first time)."""
     import sourcegrad as sg
     import sourcegrad.api
@@ -232,9 +233,10 @@ def sourcegrad_systems(name, args):
     g = sg.grad(f, wrt=wrt)
     g(*args)  # compiles
     first = _timing.perf_counter() - start
-    fn = sourcegrad.api.derivative(f, wrt).function
+    d = sourcegrad.api.derivative(f, wrt, "gradient")  # the function sg.grad calls
+    fn = d.function
     return {"sourcegrad": ((lambda: g(*args)), _same, first),
-            "sourcegrad_fn": ((lambda: fn(*args)), lambda r: r[1], None)}
+            "sourcegrad_fn": ((lambda: fn(*args)), (lambda r: r[1]) if d.value else _same, None)}
 
 
 def _same(r):

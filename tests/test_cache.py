@@ -150,10 +150,10 @@ def test_build_then_run_with_an_empty_cache(project, tmp_path):
     cache = tmp_path / "cache"
     built = cli("build", "model.py", cwd=project, cache=cache)
     assert built.returncode == 0, built.stderr
-    assert built.stdout.count("wrote ") == 2
+    assert built.stdout.count("wrote ") == 3  # grad's, value_and_grad's, jvp's
     assert not cache.exists()  # build writes beside the sources only
     modules = sorted((project / "__sourcegrad__").glob("*.py"))
-    assert len(modules) == 2
+    assert len(modules) == 3
     for module in modules:  # a built module imports numpy and sourcegrad.runtime only
         imports = [line for line in module.read_text().splitlines()
                    if line.startswith(("import ", "from "))]
@@ -193,8 +193,10 @@ def test_build_a_package(tmp_path):
     """))
     result = cli("build", "pkg", cwd=tmp_path, cache=tmp_path / "cache")
     assert result.returncode == 0, result.stderr
-    (written,) = (package / "__sourcegrad__").glob("*.py")
-    assert written.name.startswith("model.grad_loss_")
+    written = sorted(p.name for p in (package / "__sourcegrad__").glob("*.py"))
+    assert len(written) == 2
+    assert written[0].startswith("model.grad_loss_")
+    assert written[1].startswith("model.value_and_grad_loss_")
 
 
 @pytest.mark.parametrize("args, words", [

@@ -39,6 +39,7 @@ class Derivative:
             self.primal, self.adjoint = (getattr(module, n) for n in found["function"])
             return
         self.function = getattr(module, found["function"])
+        self.value = found.get("value", True)  # False: grad's function, the gradient alone
         self.seed = self.function.__code__.co_varnames[self.function.__code__.co_argcount - 1]
 
     @property
@@ -87,7 +88,7 @@ def _key(wrt):
 def derivative(func, wrt=0, mode="reverse", split=False) -> Derivative:
     """The compiled derivative of ``func`` (compiled on first request); with
     ``split``, its primal and adjoint parts."""
-    if mode not in ("reverse", "forward", "batched"):  # batched: see batched_jacobian
+    if mode not in ("reverse", "forward", "batched", "gradient"):  # see variant
         raise SourceGradError(f"mode must be 'reverse' or 'forward', not {mode!r}")
     if isinstance(func, Differentiable):
         func = func.__wrapped__
@@ -103,7 +104,10 @@ def derivative(func, wrt=0, mode="reverse", split=False) -> Derivative:
 
 def variant(func, options: tuple):
     """The generated module's name stem for ``options`` (mode, wrt, split),
-    and a function that compiles it."""
+    and a function that compiles it.  Modes: "reverse" (the value and the
+    gradient, for any seed), "gradient" (``grad``'s: the seed 1.0 folded in,
+    the value left out where the output is provably a scalar), "forward",
+    "batched" (see ``batched_jacobian``)."""
     mode, wrt, split = options
     name = "lambda" if func.__name__ == "<lambda>" else func.__name__
 
@@ -112,9 +116,10 @@ def variant(func, options: tuple):
 
         if mode in ("forward", "batched"):
             return pipeline.compile_forward(func, wrt, batched=mode == "batched")
-        return pipeline.compile_reverse(func, wrt, split)
+        return pipeline.compile_reverse(func, wrt, split, value=mode != "gradient")
 
-    stem = {"forward": "jvp_", "batched": "jvpb_"}.get(mode, "vjp_" if split else "grad_")
+    stem = {"forward": "jvp_", "batched": "jvpb_", "gradient": "grad_"}.get(
+        mode, "vjp_" if split else "value_and_grad_")
     return stem + name, compile
 
 
@@ -237,11 +242,24 @@ def value_and_grad(func, wrt=0):
 
 def grad(func, wrt=0):
     """The gradient of the scalar function ``func`` with respect to ``wrt``."""
-    vg = value_and_grad(func, wrt)
+    single = not isinstance(wrt, (tuple, list))
+    last = []  # the derivative of the last call: checked, not looked up again
 
     @functools.wraps(func)
     def grad_f(*args, **kwargs):
-        return vg(*args, **kwargs)[1]
+        if last and last[0].current():
+            d = last[0]
+        else:
+            d = derivative(func, wrt, "gradient")
+            last[:] = [d]
+        if d.value:  # the output is not provably a scalar: check it
+            grads = _run(d, args, kwargs)[1]
+        else:
+            grads = d.function(*args, **kwargs)
+        grads = _matched(d, args, kwargs, grads, single)
+        if single:
+            return _fresh(grads, args, kwargs)
+        return _unaliased(grads, (*args, *kwargs.values()), None)
 
     return grad_f
 
@@ -537,16 +555,19 @@ class Differentiable:
         return source(self.__wrapped__, mode, self.wrt)
 
     def variants(self) -> list:
-        """The derivatives ``sourcegrad build`` writes: for "reverse", the one
-        ``.grad`` uses; for "forward", the one ``.jvp`` uses when the ``wrt``
+        """The derivatives ``sourcegrad build`` writes: for "reverse", those
+        ``.grad`` and ``.value_and_grad`` use; for "forward", the one ``.jvp`` uses when the ``wrt``
         arguments have tangents."""
         code = self.__wrapped__.__code__
         names = code.co_varnames[: code.co_argcount]
         items = self.wrt if isinstance(self.wrt, (tuple, list)) else (self.wrt,)
         positions = tuple(sorted({names.index(w) if isinstance(w, str) else w % len(names)
                                   for w in items}))
-        return [("reverse", _key(self.wrt), False) if mode == "reverse"
-                else ("forward", positions, False) for mode in self.modes]
+        out = []
+        for mode in self.modes:
+            out += ([("gradient", _key(self.wrt), False), ("reverse", _key(self.wrt), False)]
+                    if mode == "reverse" else [("forward", positions, False)])
+        return out
 
 
 def differentiate(func=None, *, wrt=0, modes=("reverse",)):

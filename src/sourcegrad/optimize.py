@@ -151,20 +151,125 @@ def elide_broadcasts(body: list, alike, protected=frozenset()) -> list:
         target = stmt.targets[0].id if shape_of else None
         if shape_of is None or target in protected or len(stores.get(target, ())) != 1:
             continue
-        uses = loads.get(target, [])
-        if uses and all(_product_like(use, parents, shape_of, alike) for use in uses):
+        if _products_only(target, (stores, loads, parents), shape_of, alike, protected):
             stmt.value = stmt.value.args[0]
     return body
+
+
+def fold_unit_seed(body: list, seed: str) -> list:
+    """``body`` with the seed ``seed`` set to 1.0 (``grad`` of a scalar always
+    seeds 1.0): a name that only ever holds 1.0 (the seed, unless the sweep
+    assigns it, and its copies) is read as the number, and ``1.0 * e`` is
+    written ``e`` where that keeps the value and the dtype: ``e`` arithmetic
+    whose result is floating point (a float constant or a division in it; an
+    int constant becomes a float, so ``1.0 * (2 * x)`` is ``2.0 * x``).  A
+    bare name keeps its factor: it may hold integers or booleans, and
+    ``bx = m`` would share its memory.
+
+    >>> body = gast.parse("bt = bf * (1.0 - t * t)\\nbx = 2 * x * bf\\nby = bf * y").body
+    >>> print(to_source(gast.Module(body=fold_unit_seed(body, "bf"), type_ignores=[])))
+    bt = 1.0 - t * t
+    bx = 2.0 * x
+    by = 1.0 * y
+    """
+    module = gast.Module(body=body, type_ignores=[])
+    stores = {}
+    for node in gast.walk(module):
+        if isinstance(node, (gast.Assign, gast.AugAssign, gast.For)):
+            for target in (node.targets if isinstance(node, gast.Assign) else [node.target]):
+                for name in gast.walk(target):
+                    if isinstance(name, gast.Name):
+                        stores.setdefault(name.id, []).append(
+                            node.value if isinstance(node, gast.Assign) and target is name
+                            else None)
+    # The names that hold 1.0 whenever they are read: each assignment to one
+    # assigns 1.0 or another such name (the greatest such set).
+    ones = {seed} | set(stores)
+    while True:
+        out = {n for n in ones if not all(_is_one(v) or isinstance(v, gast.Name) and v.id in ones
+                                          for v in stores.get(n, ()))}
+        if not out:
+            break
+        ones -= out
+    if seed not in ones:  # the sweep reuses the seed's name: it starts at 1.0
+        module.body.insert(0, gast.Assign(targets=[gast.Name(
+            id=seed, ctx=gast.Store(), annotation=None, type_comment=None)],
+            value=gast.Constant(value=1.0, kind=None), type_comment=None))
+
+    class Fold(gast.NodeTransformer):
+        def visit_Name(self, node):
+            if node.id in ones and isinstance(node.ctx, gast.Load):
+                return gast.Constant(value=1.0, kind=None)
+            return node
+
+        def visit_BinOp(self, node):
+            self.generic_visit(node)
+            if isinstance(node.op, gast.Mult):
+                for one, other in ((node.left, node.right), (node.right, node.left)):
+                    floated = _floated(other) if _is_one(one) else None
+                    if floated is not None:
+                        return floated
+            return node
+
+    return Fold().visit(module).body
+
+
+def _is_one(node) -> bool:
+    return isinstance(node, gast.Constant) and type(node.value) is float and node.value == 1.0
+
+
+def _floated(node):
+    """``node``, rewritten if need be so that its result is floating point
+    (``1.0 * node``'s value and dtype), or ``None`` if that is not provable."""
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
+        inner = _floated(node.operand)
+        return None if inner is None else gast.UnaryOp(op=node.op, operand=inner)
+    if not (isinstance(node, gast.BinOp) and isinstance(
+            node.op, (gast.Add, gast.Sub, gast.Mult, gast.Div, gast.Pow))):
+        return None
+    if isinstance(node.op, gast.Div):
+        return node
+    for side in ("left", "right"):
+        part = getattr(node, side)
+        if isinstance(part, gast.Constant) and type(part.value) in (int, float):
+            setattr(node, side, gast.Constant(value=float(part.value), kind=None))
+            return node
+    for side in ("left", "right"):
+        inner = _floated(getattr(node, side))
+        if inner is not None:
+            setattr(node, side, inner)
+            return node
+    return None
+
+
+def _products_only(name, tables, shape_of, alike, protected) -> bool:
+    """Whether every use of ``name`` is a factor of a product like ``shape_of``,
+    or a copy ``b = name`` (assigned once, not protected) whose uses all are."""
+    stores, loads, parents = tables
+    uses = loads.get(name, [])
+    for use in uses:
+        copy = parents.get(id(use))
+        if isinstance(copy, gast.Assign) and copy.value is use and isinstance(
+                copy.targets[0], gast.Name):
+            target = copy.targets[0].id
+            if (target in protected or len(stores.get(target, ())) != 1
+                    or not _products_only(target, tables, shape_of, alike, protected)):
+                return False
+        elif not _product_like(use, parents, shape_of, alike):
+            return False
+    return bool(uses)
 
 
 def _product_like(use, parents, name, alike) -> bool:
     """Whether ``use`` is a factor of a product whose other factor has the
     shape of ``name``."""
-    product = parents.get(id(use))
-    if not (isinstance(product, gast.BinOp) and isinstance(product.op, gast.Mult)):
-        return False
-    other = product.right if product.left is use else product.left
-    return _shaped(other, name, alike) == "like"
+    shaped, node = set(), use
+    product = parents.get(id(node))
+    while isinstance(product, gast.BinOp) and isinstance(product.op, gast.Mult):
+        other = product.right if product.left is node else product.left
+        shaped.add(_shaped(other, name, alike))  # ``bA * 2 * x``: every factor counts
+        node, product = product, parents.get(id(product))
+    return "like" in shaped and None not in shaped
 
 
 def _broadcast_of(stmt):

@@ -123,21 +123,28 @@ def _front(func, wrt):
     return parsed, fn, ops, active, names, single
 
 
-def compile_reverse(func, wrt=0, split=False) -> Compiled:
+def compile_reverse(func, wrt=0, split=False, value=True) -> Compiled:
     """Run every reverse-mode stage on ``func`` (see ``REVERSE_STAGES``), and on
     the user's functions it calls.  The module defines ``grad_<name>``, or with
     ``split`` a primal part ``primal_<name>`` and an adjoint part
-    ``adjoint_<name>`` (see ``reverse.reverse_split``)."""
+    ``adjoint_<name>`` (see ``reverse.reverse_split``).  Without ``value``,
+    ``grad_<name>`` is ``grad``'s (see ``reverse.reverse``): the manifest's
+    ``value`` says whether it still returns the output."""
     unit = Unit()
     parsed, fn, ops, active, names, single = _front(func, wrt)
+    returns_value = True
     if split:
         main = unit.split_names(func, names)
     else:
-        grad_fn = reverse(fn, ops, active, names, parsed.where, single, shapes(fn, ops), unit)
+        found = shapes(fn, ops)
+        returns_value = value or not found.scalar(fn.body[-1].value)
+        grad_fn = reverse(fn, ops, active, names, parsed.where, single, found, unit, value)
         _debug("reverse", grad_fn)
-        unit.functions.append((optimize(grad_fn), parsed, True))
+        unit.functions.append((optimize(grad_fn), parsed, value))
         main = grad_fn.name
-    return _finish(unit, parsed, names, main, "Reverse-mode")
+    compiled = _finish(unit, parsed, names, main, "Reverse-mode")
+    compiled.manifest["value"] = returns_value
+    return compiled
 
 
 def compile_forward(func, wrt=0, batched=False) -> Compiled:

@@ -37,7 +37,7 @@ import gast
 from .emit import comment, to_source
 from .inline import instantiate
 from .names import Namer, identifiers
-from .optimize import elide_broadcasts
+from .optimize import elide_broadcasts, fold_unit_seed
 from .primitives import assignments, is_append, is_write
 from .reverse_statements import ControlFlow, Effects, State, _call, _call_to, _loads, _name
 from .ssa import mutable_names
@@ -47,16 +47,19 @@ from .tape import bindings, instrument, needed_pops, needs_counter, pop, recompu
 
 
 def reverse(fn: gast.FunctionDef, ops: dict, active, wrt, where, single=True,
-            shapes=None, unit=None) -> gast.FunctionDef:
+            shapes=None, unit=None, value=True) -> gast.FunctionDef:
     """The reverse-mode derivative of the normal-form function ``fn``.
 
     ``wrt`` lists parameter names; ``single`` returns one gradient rather
     than a tuple of them; ``shapes`` (a ``shapes.Shapes``) lets adjoints skip
     ``unbroadcast`` where shapes provably match; ``unit`` (a
     ``pipeline.Unit``) names the generated functions of the user's functions
-    that ``fn`` calls.
+    that ``fn`` calls.  With ``value`` false the function is ``grad``'s: no
+    seed parameter (the seed is 1.0, folded into the adjoints), and it
+    returns the gradient alone if the output is provably a scalar (else the
+    output too, for the caller to check).
     """
-    return _Reverse(fn, ops, active, where, shapes, unit).build(wrt, single)
+    return _Reverse(fn, ops, active, where, shapes, unit).build(wrt, single, value)
 
 
 def reverse_split(fn: gast.FunctionDef, ops: dict, active, wrt, where, names, shapes=None,
@@ -145,13 +148,18 @@ class _Reverse(Effects, ControlFlow):
         return [_name(self.adjoints[w]) if self.adjoints.get(w) in after.init else _call(
             "zeros_like", _name(w)) for w in wrt]
 
-    def build(self, wrt, single) -> gast.FunctionDef:
+    def build(self, wrt, single, value=True) -> gast.FunctionDef:
         fn = self.fn
-        _, seed, state = self.seed()
+        output, seed, state = self.seed()
         primal, sweep, after, result = self.sweeps(state)
         grads = self.gradients(wrt, after)
         grad = grads[0] if single else gast.Tuple(elts=grads, ctx=gast.Load())
         ret = gast.Return(value=gast.Tuple(elts=[_name(result), grad], ctx=gast.Load()))
+        if not value:
+            if self.shapes is not None and self.shapes.scalar(_name(output)):
+                ret = gast.Return(value=grad)
+            *sweep, ret = fold_unit_seed(sweep + [ret], seed)
+            seed = None
         body = [comment("primal")] + primal + ([comment("adjoint")] + sweep if sweep else [])
         out = gast.FunctionDef(name="grad_" + fn.name, args=_with_seed(fn.args, seed),
                                body=body + [ret], decorator_list=[], returns=None,

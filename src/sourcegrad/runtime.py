@@ -674,7 +674,10 @@ def pick(g, index, like=None):
 
 
 def owned(g):
-    """A copy of the adjoint ``g`` that may be updated in place."""
+    """A copy of the adjoint ``g`` that may be updated in place (a number is
+    one already: ``+=`` rebinds it)."""
+    if type(g) is float:
+        return g
     if isinstance(g, dict):
         return type(g)(g) if isinstance(g, Grads) else Grads(g)
     if isinstance(g, (list, tuple)):

@@ -38,6 +38,7 @@ import gast
 import numpy as np
 
 from . import rules
+from .names import dotted
 
 _ELEMENTWISE_BINARY = {rules.REVERSE.get(f) for f in (
     operator.add, operator.sub, operator.mul, operator.truediv, operator.pow,
@@ -58,6 +59,7 @@ class Shapes:
         self.count = 0
         self.facts = {}  # id(assignment) -> {(a, b) pairs with the same shape}
         self.assigned = {}  # name -> ids of the assignments to it
+        self.shapes = set()  # classes of shape tuples (np.shape(x)): their items are numbers
 
     def find(self, v: int) -> int:
         while self.parent[v] != v:
@@ -190,11 +192,27 @@ def _assignment(stmt, op, found: Shapes) -> None:
             for name in operands.values():
                 found.union(_SCALAR, name)
             found.union(_SCALAR, version)
-    elif found.scalar(stmt.value):  # a number
+        elif (op.primitive is operator.getitem and isinstance(args[0], gast.Name)
+              and found.find(operands[args[0].id]) in found.shapes
+              and isinstance(op.bound.get("index"), gast.Constant)):
+            found.union(_SCALAR, version)  # np.shape(x)[0]: a number
+    elif found.scalar(stmt.value) or _counts(stmt.value):  # a number
         found.union(_SCALAR, version)
+    elif _call_of(stmt.value) == ["np", "shape"]:
+        found.shapes.add(found.find(version))
     found.facts[id(stmt)] = {(target, name) for name, v in operands.items()
                              if found.find(v) == found.find(version)}
     found.assigned.setdefault(target, set()).add(id(stmt))
+
+
+def _call_of(value):
+    """``['np', 'shape']`` for a call of ``np.shape``; ``None`` if no call."""
+    return dotted(value.func) if isinstance(value, gast.Call) else None
+
+
+def _counts(value) -> bool:
+    """A call that returns an integer: ``len(x)``, ``np.ndim(x)``, ``np.size(x)``."""
+    return _call_of(value) in (["len"], ["np", "ndim"], ["np", "size"])
 
 
 def _unary_ufunc(stmt) -> bool:
