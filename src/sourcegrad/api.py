@@ -35,6 +35,10 @@ class Derivative:
                           if all(n in params for n in self.wrt) else None)
         self.last_position = max(self.positions or (-1,))
         self.watches = loaded.restored.watches
+        # the globals dict of each watched name that is a plain global there
+        self.plain = [None if name in space.cells or name in space.extra or name in space.aliases
+                      or name not in space.globals else space.globals
+                      for space, name, _, _ in self.watches]
         if isinstance(found["function"], (tuple, list)):
             self.primal, self.adjoint = (getattr(module, n) for n in found["function"])
             return
@@ -57,6 +61,9 @@ class Derivative:
         something else makes the code stale."""
         module = self.globals
         for k, (namespace, name, old, bound) in enumerate(self.watches):
+            plain = self.plain[k]
+            if plain is not None and plain.get(name) is old:
+                continue  # the common case, without Namespace.current's lookups
             try:
                 new = namespace.current(name)
             except KeyError:
@@ -256,6 +263,15 @@ def grad(func, wrt=0):
             grads = _run(d, args, kwargs)[1]
         else:
             grads = d.function(*args, **kwargs)
+        if single and not kwargs and type(grads) is np.ndarray and grads.base is None:
+            position = d.positions[0] if d.positions else len(args)
+            x = args[position] if position < len(args) else None
+            if type(x) is np.ndarray and grads.shape == x.shape and grads.dtype is x.dtype:
+                for a in args:  # the common case, checked as _matched and _fresh would
+                    if a is grads:
+                        break
+                else:
+                    return grads
         grads = _matched(d, args, kwargs, grads, single)
         if single:
             return _fresh(grads, args, kwargs)

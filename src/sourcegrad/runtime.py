@@ -481,16 +481,22 @@ def _swap(a):
     return a.T if np.ndim(a) == 2 else np.swapaxes(a, -1, -2)
 
 
-def _ranks(*arrays):
-    """The ranks of ``arrays`` (``.ndim`` of arrays, without ``np.ndim``'s dispatch)."""
-    return tuple(a.ndim if type(a) is np.ndarray else np.ndim(a) for a in arrays)
+def _ranks(x, y):
+    """The ranks of ``x`` and ``y`` (``.ndim`` of arrays, without ``np.ndim``'s dispatch)."""
+    if type(x) is np.ndarray and type(y) is np.ndarray:
+        return x.ndim, y.ndim
+    return np.ndim(x), np.ndim(y)
 
 
 def matmul_left(g, x, y):
     """The adjoint of ``x @ y`` with respect to ``x``, for any ranks."""
     nx, ny = _ranks(x, y)
     if ny == 1:
-        return g * y if nx == 1 else np.multiply.outer(g, y)
+        if nx == 1:
+            return g * y
+        if nx == 2 and type(g) is np.ndarray and g.ndim == 1:
+            return g[:, None] * y  # np.outer, without its overhead
+        return np.multiply.outer(g, y)
     if nx == 1:
         return unbroadcast(np.matmul(y, g[..., None])[..., 0], x)
     if nx == 2 and ny == 2:
