@@ -85,6 +85,22 @@ def rosenbrock_hessian(x):
     return H
 
 
+def close(a, b, rtol=1e-6) -> bool:
+    """Whether the gradients ``a`` and ``b`` (arrays, floats or tuples of them)
+    agree: np.allclose with ``rtol`` and an absolute tolerance of 1e-9 times
+    the largest entry of ``b``."""
+    a = tuple(a) if isinstance(a, (tuple, list)) else (a,)
+    b = tuple(b) if isinstance(b, (tuple, list)) else (b,)
+    if len(a) != len(b):
+        return False
+    for x, y in zip(a, b):
+        x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+        scale = max(1.0, float(np.max(np.abs(y)))) if y.size else 1.0
+        if x.shape != y.shape or not np.allclose(x, y, rtol=rtol, atol=1e-9 * scale):
+            return False
+    return True
+
+
 #: workload name -> hand-written gradient (Hessian for "hessian")
 GRADIENTS = {
     "matvec": matvec,

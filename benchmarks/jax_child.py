@@ -61,19 +61,6 @@ def jax_functions(jnp):
             "elementwise": elementwise, "hessian": rosenbrock}
 
 
-def close(a, b, rtol=1e-6) -> bool:
-    a = a if isinstance(a, tuple) else (a,)
-    b = b if isinstance(b, tuple) else (b,)
-    if len(a) != len(b):
-        return False
-    for x, y in zip(a, b):
-        x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-        scale = max(1.0, float(np.max(np.abs(y)))) if y.size else 1.0
-        if x.shape != y.shape or not np.allclose(x, y, rtol=rtol, atol=1e-9 * scale):
-            return False
-    return True
-
-
 def main():
     settings = json.loads(sys.argv[1])
     out = {"python": platform.python_version(), "numpy": np.__version__, "workloads": {}}
@@ -116,7 +103,7 @@ def main():
             for key, fn in (("jax_eager", eager), ("jax_jit", jitted)):
                 result = block(fn(*jargs))
                 result = tuple(result) if isinstance(result, (tuple, list)) else result
-                if close(result, reference):
+                if handwritten.close(result, reference):
                     systems[key] = (lambda fn=fn: block(fn(*jargs)))
                 else:
                     row["cells"][key] = {"error": "gradient differs from the hand-written one"}

@@ -92,7 +92,6 @@ SETTINGS = {
               "compile_runs": 2, "scaling_sizes": (10, 100), "scaling_repeats": 1},
 }
 
-RTOL = 1e-6
 
 
 # --- correctness ---------------------------------------------------------------
@@ -102,19 +101,7 @@ def _parts(g):
     return tuple(g) if isinstance(g, (tuple, list)) else (g,)
 
 
-def close(a, b, rtol=RTOL) -> bool:
-    """Whether the gradients ``a`` and ``b`` (arrays, floats or tuples of them)
-    agree: np.allclose with rtol 1e-6 and an absolute tolerance of 1e-9 times
-    the largest entry of ``b``."""
-    a, b = _parts(a), _parts(b)
-    if len(a) != len(b):
-        return False
-    for x, y in zip(a, b):
-        x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-        scale = max(1.0, float(np.max(np.abs(y)))) if y.size else 1.0
-        if x.shape != y.shape or not np.allclose(x, y, rtol=rtol, atol=1e-9 * scale):
-            return False
-    return True
+close = handwritten.close  # the check every system's gradient passes before timing
 
 
 def directional_check(name, args, grads) -> bool:
