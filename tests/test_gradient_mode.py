@@ -2,7 +2,8 @@
 value left out when it is provably a scalar.
 
 Folding ``1.0 * e`` into ``e`` must keep the value and the dtype, so a name
-that may hold booleans or integers keeps its factor (``True + True`` is
+that may hold booleans or integers keeps its factor, and so does one whose
+copy the sweep would then update in place (``True + True`` is
 ``True`` in NumPy); a sweep that reuses the seed's name (``x = f(x)`` in a
 loop, the output being the parameter) starts it at 1.0 instead.  Gradients
 are checked against central differences and against ``value_and_grad``,
@@ -51,6 +52,15 @@ def mean_over_rows(X):
     return -np.sum(X * X) / X.shape[0]
 
 
+def square_of_a_tanh(W, x):
+    h = np.tanh(W @ x)  # bh = 1.0 * h, then bh += h: must not become h += h
+    return np.sum(h * h)
+
+
+def sine_times_gaussian(x):
+    return np.sum(np.sin(x) * np.exp(-x * x) + x ** 2)
+
+
 def an_array(x):
     return x * 2.0
 
@@ -67,6 +77,8 @@ CASES = [
     (squared_halved, (np.array([1.5, -2.0]),)),
     (mean_over_rows, (np.arange(6.0).reshape(3, 2),)),
     (identity, (1.25,)),
+    (square_of_a_tanh, (np.arange(6.0).reshape(2, 3) / 7, np.array([0.5, -0.25, 1.0]))),
+    (sine_times_gaussian, (np.linspace(-1.0, 2.0, 5),)),
 ]
 
 

@@ -156,15 +156,15 @@ def elide_broadcasts(body: list, alike, protected=frozenset()) -> list:
     return body
 
 
-def fold_unit_seed(body: list, seed: str) -> list:
+def fold_unit_seed(body: list, seed: str, inexact=frozenset()) -> list:
     """``body`` with the seed ``seed`` set to 1.0 (``grad`` of a scalar always
     seeds 1.0): a name that only ever holds 1.0 (the seed, unless the sweep
     assigns it, and its copies) is read as the number, and ``1.0 * e`` is
     written ``e`` where that keeps the value and the dtype: ``e`` arithmetic
     whose result is floating point (a float constant or a division in it; an
-    int constant becomes a float, so ``1.0 * (2 * x)`` is ``2.0 * x``).  A
-    bare name keeps its factor: it may hold integers or booleans, and
-    ``bx = m`` would share its memory.
+    int constant becomes a float, so ``1.0 * (2 * x)`` is ``2.0 * x``), or a
+    name in ``inexact`` (``dtypes.inexact_names``).  Another bare name keeps
+    its factor: it may hold integers or booleans.
 
     >>> body = gast.parse("bt = bf * (1.0 - t * t)\\nbx = 2 * x * bf\\nby = bf * y").body
     >>> print(to_source(gast.Module(body=fold_unit_seed(body, "bf"), type_ignores=[])))
@@ -196,7 +196,19 @@ def fold_unit_seed(body: list, seed: str) -> list:
             id=seed, ctx=gast.Store(), annotation=None, type_comment=None)],
             value=gast.Constant(value=1.0, kind=None), type_comment=None))
 
+    mutated = _mutated(module)
+
     class Fold(gast.NodeTransformer):
+        def visit_Assign(self, node):
+            product = not isinstance(node.value, gast.Name)
+            self.generic_visit(node)
+            target = node.targets[0]
+            if (product and isinstance(node.value, gast.Name) and isinstance(target, gast.Name)
+                    and target.id in mutated):  # updated in place: keep it a fresh array
+                node.value = gast.BinOp(left=gast.Constant(value=1.0, kind=None),
+                                        op=gast.Mult(), right=node.value)
+            return node
+
         def visit_Name(self, node):
             if node.id in ones and isinstance(node.ctx, gast.Load):
                 return gast.Constant(value=1.0, kind=None)
@@ -206,7 +218,7 @@ def fold_unit_seed(body: list, seed: str) -> list:
             self.generic_visit(node)
             if isinstance(node.op, gast.Mult):
                 for one, other in ((node.left, node.right), (node.right, node.left)):
-                    floated = _floated(other) if _is_one(one) else None
+                    floated = _floated(other, inexact) if _is_one(one) else None
                     if floated is not None:
                         return floated
             return node
@@ -214,15 +226,33 @@ def fold_unit_seed(body: list, seed: str) -> list:
     return Fold().visit(module).body
 
 
+def _mutated(tree) -> set:
+    """The names ``tree`` updates in place: ``bx += e``, ``bx[i] = e``,
+    ``add_at(bx, ...)``."""
+    out = set()
+    for node in gast.walk(tree):
+        if isinstance(node, gast.AugAssign) and isinstance(node.target, gast.Name):
+            out.add(node.target.id)
+        elif (isinstance(node, gast.Subscript) and isinstance(node.ctx, gast.Store)
+              and isinstance(node.value, gast.Name)):
+            out.add(node.value.id)
+        elif (isinstance(node, gast.Call) and isinstance(node.func, gast.Name)
+              and node.func.id == "add_at" and isinstance(node.args[0], gast.Name)):
+            out.add(node.args[0].id)
+    return out
+
+
 def _is_one(node) -> bool:
     return isinstance(node, gast.Constant) and type(node.value) is float and node.value == 1.0
 
 
-def _floated(node):
+def _floated(node, inexact=frozenset()):
     """``node``, rewritten if need be so that its result is floating point
     (``1.0 * node``'s value and dtype), or ``None`` if that is not provable."""
+    if isinstance(node, gast.Name):
+        return node if node.id in inexact else None
     if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
-        inner = _floated(node.operand)
+        inner = _floated(node.operand, inexact)
         return None if inner is None else gast.UnaryOp(op=node.op, operand=inner)
     if not (isinstance(node, gast.BinOp) and isinstance(
             node.op, (gast.Add, gast.Sub, gast.Mult, gast.Div, gast.Pow))):
@@ -235,7 +265,7 @@ def _floated(node):
             setattr(node, side, gast.Constant(value=float(part.value), kind=None))
             return node
     for side in ("left", "right"):
-        inner = _floated(getattr(node, side))
+        inner = _floated(getattr(node, side), inexact)
         if inner is not None:
             setattr(node, side, inner)
             return node

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import gast
 
+from .dtypes import inexact_names
 from .emit import comment, to_source
 from .inline import instantiate
 from .names import Namer, identifiers
@@ -158,7 +159,7 @@ class _Reverse(Effects, ControlFlow):
         if not value:
             if self.shapes is not None and self.shapes.scalar(_name(output)):
                 ret = gast.Return(value=grad)
-            *sweep, ret = fold_unit_seed(sweep + [ret], seed)
+            *sweep, ret = fold_unit_seed(sweep + [ret], seed, inexact_names(self.fn))
             seed = None
         body = [comment("primal")] + primal + ([comment("adjoint")] + sweep if sweep else [])
         out = gast.FunctionDef(name="grad_" + fn.name, args=_with_seed(fn.args, seed),
