@@ -124,7 +124,12 @@ class Expressions:
         if isinstance(e, (gast.Name, gast.Constant)):
             return e
         if isinstance(e, gast.BinOp):
-            return gast.BinOp(left=self.atom(e.left), op=e.op, right=self.atom(e.right))
+            left, right = self.atom(e.left), self.atom(e.right)
+            if (isinstance(e.op, gast.Mult) and isinstance(left, gast.Name)
+                    and isinstance(right, gast.Name) and left.id == right.id):
+                # h * h is h ** 2, exactly; its adjoint is one term, 2 * h * bt, not two
+                return gast.BinOp(left=left, op=gast.Pow(), right=gast.Constant(value=2, kind=None))
+            return gast.BinOp(left=left, op=e.op, right=right)
         if isinstance(e, gast.UnaryOp):
             if isinstance(e.op, gast.UAdd):
                 return self.atom(e.operand)

@@ -33,8 +33,9 @@ augmented assignments are expanded (and refused where the in-place update
 would show through another name that is read later: a copy or a view) and
 tuple unpacking is split, every part evaluated before any name is bound.
 ``a and b``, ``a or b`` and ``a if c else b`` become ``if`` statements, so
-only the operands Python would evaluate are evaluated.  Each new statement
-keeps the line of the statement it came from.
+only the operands Python would evaluate are evaluated.  A product of a name
+with itself is its square (``h * h`` is ``h ** 2``, exactly, and its adjoint
+one term).  Each new statement keeps the line of the statement it came from.
 
 >>> import numpy as np
 >>> from sourcegrad.parse import parse
@@ -46,8 +47,8 @@ keeps the line of the statement it came from.
 def loss(W, x):
     matmul = W @ x
     h = np.tanh(matmul)
-    mul = h * h
-    loss = np.sum(mul)
+    power = h ** 2
+    loss = np.sum(power)
     return loss
 """
 

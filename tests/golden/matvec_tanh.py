@@ -9,12 +9,11 @@ def grad_matvec_tanh(W, x, bmatvec_tanh=1.0):
     # primal
     matmul = W @ x
     h = np.tanh(matmul)
-    mul = h * h
-    matvec_tanh = np.sum(mul)
+    power = h ** 2
+    matvec_tanh = np.sum(power)
     # adjoint
     # grad of: return np.sum(h * h)
-    bh = bmatvec_tanh * h
-    bh += h * bmatvec_tanh
+    bh = 2 * h * bmatvec_tanh
     # grad of: h = np.tanh(W @ x)
     bmatmul = bh * (1.0 - h * h)
     bW = matmul_left(bmatmul, W, x)

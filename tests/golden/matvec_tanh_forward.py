@@ -10,9 +10,8 @@ def jvp_matvec_tanh(W, x, *, dW, dx):
     dmatmul = dmatmul + W @ dx
     h = np.tanh(matmul)
     dh = dmatmul * (1.0 - h * h)
-    mul = h * h
-    dmul = dh * h
-    dmul = dmul + h * dh
-    matvec_tanh = np.sum(mul)
-    dmatvec_tanh = np.sum(dmul)
+    power = h ** 2
+    dpower = 2 * h * dh
+    matvec_tanh = np.sum(power)
+    dmatvec_tanh = np.sum(dpower)
     return (matvec_tanh, dmatvec_tanh)
