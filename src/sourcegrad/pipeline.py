@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import gast
 
 from . import __version__
+from .accumulate import defer_accumulations
 from .activity import activity
 from .check import check
 from .closures import LocalFunction, closures
@@ -39,9 +40,9 @@ from . import runtime
 #: The stages of reverse mode, in order (forward mode runs ``forward`` in place
 #: of ``reverse``).
 REVERSE_STAGES = (
-    "parse", "check", "closures", "comprehensions", "lower", "normalize", "single_assignment", "activity", "shapes", "reverse",
-    "optimize", "emit", "load",
-)
+    "parse", "check", "closures", "comprehensions", "lower", "normalize", "single_assignment",
+    "activity", "shapes", "reverse", "accumulate", "optimize", "emit", "load",
+)  # accumulate: in grad's own function only
 
 
 @dataclass
@@ -139,6 +140,8 @@ def compile_reverse(func, wrt=0, split=False, value=True) -> Compiled:
         found = shapes(fn, ops)
         returns_value = value or not found.scalar(fn.body[-1].value)
         grad_fn = reverse(fn, ops, active, names, parsed.where, single, found, unit, value)
+        if not value:
+            grad_fn = defer_accumulations(grad_fn)
         _debug("reverse", grad_fn)
         unit.functions.append((optimize(grad_fn), parsed, value))
         main = grad_fn.name

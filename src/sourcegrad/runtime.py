@@ -19,7 +19,8 @@ __all__ = [
     "prod_grad", "var_grad", "uncumsum", "norm_grad", "sign_safe_div", "cast_grad",
     "between", "below", "above", "either", "inner_left", "inner_right", "matmul_left",
     "matmul_right", "dot_left", "dot_right", "power_log", "add_at", "item", "Grads",
-    "densify", "pick", "owned", "owned_tangent", "rebroadcast", "zero_tangent", "list_pop",
+    "densify", "pick", "owned", "owned_tangent", "matmul_left_sum", "matmul_left_sum_tangent",
+    "rebroadcast", "zero_tangent", "list_pop",
     "extremum_tangent", "prod_tangent", "var_tangent", "norm_tangent", "cast_tangent",
     "prod_grad_tangent", "norm_grad_tangent", "nested_grad", "nested_hvp",
 ]
@@ -502,6 +503,28 @@ def matmul_left(g, x, y):
     if nx == 2 and ny == 2:
         return g @ y.T
     return unbroadcast(np.matmul(g, _swap(y)), x)
+
+
+def matmul_left_sum(parts, x):
+    """The sum of ``matmul_left(g, x, y)`` over the pairs ``(g, y)`` of ``parts``
+    (a loop's accumulation, see ``accumulate``): one product of the stacked
+    factors when every ``g`` and ``y`` is a vector and ``x`` a matrix."""
+    if parts and type(x) is np.ndarray and x.ndim == 2 and all(
+            np.ndim(g) == 1 and np.ndim(y) == 1 for g, y in parts):
+        gs, ys = zip(*parts)
+        return np.array(gs).T @ np.array(ys)
+    total = 0.0
+    for g, y in parts:
+        total = total + matmul_left(g, x, y)
+    return total
+
+
+def matmul_left_sum_tangent(parts, dparts, x):
+    """The tangent of ``matmul_left_sum(parts, x)``: every product's, by the
+    product rule (``dparts`` holds the pairs' tangents)."""
+    pairs = [(dg, y) for (_, y), (dg, _) in zip(parts, dparts)]
+    pairs += [(g, dy) for (g, _), (_, dy) in zip(parts, dparts)]
+    return matmul_left_sum(pairs, x)
 
 
 def matmul_right(g, x, y):

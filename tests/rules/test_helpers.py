@@ -22,7 +22,8 @@ from sourcegrad.runtime import norm_grad, norm_grad_tangent, prod_grad, prod_gra
 #: Helpers with no forward rule: the second-order helpers (no third derivatives;
 #: differentiating them raises NoRuleError), and those of batched forward mode
 #: (only batched code calls them, and nothing differentiates it).
-NO_FORWARD_RULE = {prod_grad_tangent, norm_grad_tangent, runtime.nested_hvp} | {
+NO_FORWARD_RULE = {prod_grad_tangent, norm_grad_tangent, runtime.nested_hvp,
+                   runtime.matmul_left_sum_tangent} | {
     getattr(runtime_batched, name) for name in runtime_batched.__all__}
 
 

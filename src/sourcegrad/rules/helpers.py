@@ -18,10 +18,11 @@ import numpy as np
 from ..runtime import (
     above, add_at, below, between, cast_grad, cast_tangent, densify, dot_left, dot_right, either,
     extremum_grad, extremum_tangent, inner_left, inner_right, item, list_pop, matmul_left,
-    matmul_right, nested_grad, nested_hvp, norm_grad, norm_grad_tangent, norm_tangent, owned,
-    owned_tangent, pick, power_log, prod_grad, prod_grad_tangent, prod_tangent, rebroadcast, sign_safe_div, unbroadcast, uncumsum,
-    unconcatenate, unhstack, unindex, unreduce, unstack, unsum, untranspose, unvstack,
-    var_grad, var_tangent, zero_tangent, zeros_like,
+    matmul_left_sum, matmul_left_sum_tangent, matmul_right, nested_grad, nested_hvp, norm_grad,
+    norm_grad_tangent, norm_tangent, owned, owned_tangent, pick, power_log, prod_grad,
+    prod_grad_tangent, prod_tangent, rebroadcast, sign_safe_div, unbroadcast, unconcatenate,
+    uncumsum, unhstack, unindex, unreduce, unstack, unsum, untranspose, unvstack, var_grad,
+    var_tangent, zero_tangent, zeros_like,
 )
 from .registry import d, forward, reverse, zero_derivative
 
@@ -125,6 +126,11 @@ def pick_forward(y, g, index, like=None):
 @forward(owned)
 def owned_forward(y, g):
     d[y] = owned(d[g])
+
+
+@forward(matmul_left_sum)
+def matmul_left_sum_forward(z, parts, x):
+    d[z] = matmul_left_sum_tangent(parts, d[parts], x)
 
 
 @forward(owned_tangent)
