@@ -36,9 +36,10 @@ import gast
 
 from .dtypes import inexact_names
 from .emit import comment, to_source
+from .fold_seed import fold_unit_seed
 from .inline import instantiate
 from .names import Namer, identifiers
-from .optimize import elide_broadcasts, fold_unit_seed
+from .optimize import elide_broadcasts
 from .primitives import assignments, is_append, is_write
 from .reverse_statements import ControlFlow, Effects, State, _call, _call_to, _loads, _name
 from .ssa import mutable_names
