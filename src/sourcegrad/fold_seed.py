@@ -109,6 +109,8 @@ def _floated(node, inexact=frozenset()):
     (``1.0 * node``'s value and dtype), or ``None`` if that is not provable."""
     if isinstance(node, gast.Name):
         return node if node.id in inexact else None
+    if isinstance(node, gast.Constant) and type(node.value) in (int, float):
+        return gast.Constant(value=float(node.value), kind=None)
     if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
         inner = _floated(node.operand, inexact)
         return None if inner is None else gast.UnaryOp(op=node.op, operand=inner)
