@@ -124,14 +124,19 @@ def test_every_forward_rule_is_batch_safe_or_refused():
     """A new forward rule needs a decision: a batched rule, or refusal."""
     from sourcegrad import runtime
 
-    # the runtime's helpers (for forward over generated code), but list_pop: items.pop()
-    refused = {getattr(runtime, name) for name in runtime.__all__
+    # the runtime's helpers (for forward over generated code), but list_pop: items.pop();
+    # those in HELPERS have batched rules of their own (a Hessian in one call), the
+    # others are refused
+    helpers = {getattr(runtime, name) for name in runtime.__all__
                if getattr(runtime, name) in rules.FORWARD} - {runtime.list_pop}
-    assert runtime.nested_grad in refused
+    refused = helpers - set(batched_rules.HELPERS)
+    assert runtime.nested_grad in refused and runtime.matmul_left_sum in refused
+    assert set(batched_rules.HELPERS) <= helpers
     undecided = [p for p in rules.FORWARD
-                 if p not in batched_rules.BATCHED and p not in refused]
+                 if p not in batched_rules.BATCHED and p not in helpers]
     assert not undecided, undecided
-    assert not any(p in batched_rules.BATCHED for p in refused)
+    assert not any(p in batched_rules.BATCHED for p in helpers)
+    assert all(batched_rules.lookup_batched(p) is None for p in refused)
 
 
 def test_batched_rules_bind_like_forward_rules():

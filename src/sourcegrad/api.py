@@ -408,7 +408,9 @@ def _hvp(func, wrt, primals, v):
 
 def hessian(func, wrt=0):
     """``hessian(f, wrt)(*args)``: the Hessian of the scalar ``f`` with respect
-    to ``wrt``, of shape ``x.shape + x.shape``: one Hessian-vector product per
+    to ``wrt``, of shape ``x.shape + x.shape``: every column in one call of
+    batched forward mode over ``grad``'s generated code, or, where that does
+    not apply (see ``_hessian_batched``), one Hessian-vector product per
     element of ``x`` (forward over reverse)."""
 
     def hessian_f(*args):
@@ -416,6 +418,9 @@ def hessian(func, wrt=0):
         names = list(_params_of(target, args, {}))
         position = names.index(wrt) if isinstance(wrt, str) else wrt % len(names)
         x = np.asarray(args[position], dtype=float)
+        found = _hessian_batched(func, wrt, args, position)
+        if found is not None:
+            return np.reshape(found, x.shape + x.shape)
         columns = []
         for j in range(x.size):
             seed = np.zeros(x.shape)
@@ -425,6 +430,26 @@ def hessian(func, wrt=0):
         return np.reshape(np.stack(columns, axis=-1), x.shape + x.shape)
 
     return hessian_f
+
+
+def _hessian_batched(func, wrt, args, position):
+    """The Hessian as the Jacobian of ``grad``'s generated function (the
+    gradient alone, the seed folded in) by batched forward mode; ``None``
+    where the output is not provably a scalar (the function returns the value
+    too), or batching does not apply (a helper with no batched rule, the
+    adjoint of a container, a ``wrt`` argument that is not a float array)."""
+    from .batched_jacobian import jacobian_batched
+
+    try:
+        d = derivative(func, wrt, "gradient")
+    except SourceGradError:  # the column loop reports it
+        return None
+    if d.value:
+        return None
+    found = jacobian_batched(d.function, position, tuple(args), {})
+    if found is None or np.size(found) != np.size(args[position]) ** 2:
+        return None
+    return found
 
 
 def jvp(func, primals, tangents):

@@ -144,6 +144,9 @@ def batched_index(t, index):
     advanced indices do), then first again."""
     if isinstance(t, (list, tuple, dict)):
         return t[index]
+    parts = index if isinstance(index, tuple) else (index,)
+    if all(p is None or isinstance(p, (int, np.integer, slice)) for p in parts):
+        return t[(slice(None),) + parts]  # basic: the batch axis stays first
     moved = np.moveaxis(t, 0, -1)
     return np.moveaxis(moved[_parts(index, np.ndim(t) - 1)], -1, 0)
 
@@ -406,3 +409,11 @@ def batched_vstack(ts):
     """The tangent of ``np.vstack(xs)``: items as 2-d (a 1-d item is a row), joined."""
     items = [_lift_to(t, max(2, np.ndim(t) - 1)) for t in _items(ts)]
     return np.concatenate(items, axis=1)
+
+
+# The batched tangents of the adjoint helpers (batched forward over generated
+# gradient code, for ``hessian``) live in a module of their own.
+from .runtime_batched_adjoints import *  # noqa: E402,F401,F403
+from .runtime_batched_adjoints import __all__ as _adjoints_all  # noqa: E402
+
+__all__ += _adjoints_all

@@ -16,7 +16,13 @@ batch-safe only if it is listed here, one of three ways:
   indexing, shapes, joins, conversions): the forward rule's helpers with
   axes counted after the batch axis.
 
-Every other primitive (the runtime's helpers, ``nested_grad``) makes the
+The runtime's adjoint helpers that gradient code calls (``unbroadcast``,
+``unindex``, ``add_at``, ``matmul_left`` ...) have batched rules too, in a
+table of their own, ``HELPERS``: batched forward mode over generated
+gradient code gives a whole Hessian in one call.  Their batched helpers
+raise for the adjoint of a container (then one jvp per column).
+
+Every other primitive (the other helpers, ``nested_grad``) makes the
 batched compilation refuse; ``jacobian`` then runs one jvp per column.
 """
 
@@ -30,13 +36,19 @@ import operator
 import gast
 import numpy as np
 
-from ..runtime import list_pop, sign_safe_div
+from ..runtime import (add_at, extremum_grad, list_pop, matmul_left, matmul_right, owned, pick,
+                       sign_safe_div, unbroadcast, uncumsum, unindex, unreduce, untranspose)
 from ..runtime_batched import (  # noqa: F401 - the templates' names
     batched_array, batched_builtin_sum, batched_cast, batched_concatenate, batched_cumsum,
     batched_dot, batched_extremum, batched_hstack, batched_index, batched_inner, batched_lift,
     batched_matmul, batched_mean, batched_moveaxis, batched_norm, batched_outer, batched_prod,
     batched_rebroadcast, batched_reshape, batched_stack, batched_sum, batched_swapaxes,
     batched_transpose, batched_var, batched_vstack,
+)
+from ..runtime_batched_adjoints import (  # noqa: F401 - the templates' names
+    batched_extremum_grad, batched_matmul_left, batched_matmul_right, batched_owned_grad,
+    batched_pick, batched_unbroadcast, batched_uncumsum, batched_unindex, batched_unreduce,
+    batched_untranspose,
 )
 from .operators import identity, pack
 from .registry import FORWARD, d, is_d, parse_template
@@ -63,19 +75,22 @@ LIFTED = (
 
 #: primitive -> its batched forward Template (filled below and by ``batched``)
 BATCHED: dict = {}
+#: runtime adjoint helper -> its batched forward Template (filled by ``batched``)
+HELPERS: dict = {}
 
 #: Calls a lifted rule may make besides ufuncs: helpers that read values only.
 _PRIMAL_HELPERS = {"between", "below", "above", "either", "power_log", "sign_safe_div"}
 _RENAMED = {"rebroadcast": "batched_rebroadcast", "cast_tangent": "batched_cast"}
 
 
-def batched(*primitives):
-    """Register the decorated template as the batched forward rule of ``primitives``."""
+def batched(*primitives, table=None):
+    """Register the decorated template as the batched forward rule of
+    ``primitives`` (in ``table``: ``BATCHED`` unless told)."""
 
     def register(func):
         template = parse_template(func)
         for primitive in primitives:
-            BATCHED[primitive] = template
+            (BATCHED if table is None else table)[primitive] = template
         return func
 
     return register
@@ -84,7 +99,8 @@ def batched(*primitives):
 def lookup_batched(primitive):
     """The batched forward Template of ``primitive``, or ``None`` (not batch-safe)."""
     try:
-        return BATCHED.get(primitive)
+        found = BATCHED.get(primitive)
+        return found if found is not None else HELPERS.get(primitive)
     except TypeError:  # unhashable
         return None
 
@@ -330,3 +346,67 @@ def astype_batched(y, x, dtype, copy=True):
 @batched(float, np.float64, np.float32)
 def to_float_batched(y, x):
     d[y] = batched_cast(d[x], y)
+
+
+# -- the runtime's adjoint helpers (forward over gradient code) ----------------
+
+
+@batched(unbroadcast, table=HELPERS)
+def unbroadcast_batched(y, g, like):
+    d[y] = batched_unbroadcast(d[g], like)
+
+
+@batched(unreduce, table=HELPERS)
+def unreduce_batched(y, g, x, axis=None, keepdims=False):
+    d[y] = batched_unreduce(d[g], x, axis, keepdims)
+
+
+@batched(extremum_grad, table=HELPERS)
+def extremum_grad_batched(out, g, x, y, axis=None, keepdims=False, initial=None):
+    d[out] = batched_extremum_grad(d[g], x, y, axis, keepdims, initial)
+
+
+@batched(uncumsum, table=HELPERS)
+def uncumsum_batched(y, g, x, axis=None):
+    d[y] = batched_uncumsum(d[g], x, axis)
+
+
+@batched(unindex, table=HELPERS)
+def unindex_batched(y, g, x, index):
+    d[y] = batched_unindex(d[g], x, index)
+
+
+@batched(add_at, table=HELPERS)
+def add_at_batched(y, out, index, g, like=None):
+    d[y] = d[out]
+    if like is None:
+        d[y] = batched_unindex(d[g], out, index)
+    else:
+        d[y] = batched_unindex(d[g], like, index)
+
+
+@batched(pick, table=HELPERS)
+def pick_batched(y, g, index, like=None):
+    d[y] = batched_pick(d[g], index, like)
+
+
+@batched(owned, table=HELPERS)
+def owned_batched(y, g):
+    d[y] = batched_owned_grad(d[g])
+
+
+@batched(untranspose, table=HELPERS)
+def untranspose_batched(y, g, axes=None):
+    d[y] = batched_untranspose(d[g], axes)
+
+
+@batched(matmul_left, table=HELPERS)
+def matmul_left_batched(out, g, x, y):
+    d[out] = batched_matmul_left(d[g], x, y, 0)
+    d[out] = batched_matmul_left(g, x, d[y], 1)
+
+
+@batched(matmul_right, table=HELPERS)
+def matmul_right_batched(out, g, x, y):
+    d[out] = batched_matmul_right(d[g], x, y, 0)
+    d[out] = batched_matmul_right(g, d[x], y, 1)
