@@ -46,6 +46,8 @@ def gradient_differences(f, args, position, eps=1e-5):
         e.flat[j] = eps
         up, down = list(args), list(args)
         up[position], down[position] = x + e, x - e
+        if not x.ndim:  # a number stays a number
+            up[position], down[position] = float(up[position]), float(down[position])
         columns.append((np.asarray(g(*up)) - np.asarray(g(*down))).ravel() / (2 * eps))
     return np.stack(columns, axis=-1).reshape(x.shape + x.shape)
 

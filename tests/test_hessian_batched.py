@@ -21,6 +21,7 @@ from sourcegrad import api, rules, runtime
 from sourcegrad import runtime_batched as rb
 from sourcegrad.batched_jacobian import jacobian_batched
 from sourcegrad.rules import batched as batched_rules
+from tests.test_hessian import gradient_differences
 
 
 def rosenbrock(x):
@@ -83,21 +84,6 @@ def columns_of_hvps(f, args, position):
         v = np.zeros(x.shape)
         v.flat[j] = 1.0
         cols.append(np.ravel(sg.hvp(f, position)(*args, v if x.ndim else float(v))))
-    return np.stack(cols, axis=-1).reshape(x.shape + x.shape)
-
-
-def gradient_differences(f, args, position, eps=1e-5):
-    g = sg.grad(f, wrt=position)
-    x = np.asarray(args[position], dtype=float)
-    cols = []
-    for j in range(x.size):
-        e = np.zeros(x.shape)
-        e.flat[j] = eps
-        up, down = list(args), list(args)
-        up[position], down[position] = x + e, x - e
-        if not x.ndim:
-            up[position], down[position] = float(up[position]), float(down[position])
-        cols.append((np.ravel(g(*up)) - np.ravel(g(*down))) / (2 * eps))
     return np.stack(cols, axis=-1).reshape(x.shape + x.shape)
 
 
