@@ -35,10 +35,7 @@ class Derivative:
                           if all(n in params for n in self.wrt) else None)
         self.last_position = max(self.positions or (-1,))
         self.watches = loaded.restored.watches
-        # the globals dict of each watched name that is a plain global there
-        self.plain = [None if name in space.cells or name in space.extra or name in space.aliases
-                      or name not in space.globals else space.globals
-                      for space, name, _, _ in self.watches]
+        self.fast = self._fast()
         if isinstance(found["function"], (tuple, list)):
             self.primal, self.adjoint = (getattr(module, n) for n in found["function"])
             return
@@ -59,11 +56,14 @@ class Derivative:
         function or a helper it calls) is rebound in the generated module too;
         a name the compiler resolved to a function or a module that now means
         something else makes the code stale."""
+        if self.fast is not None:  # every watched name a plain global: one lookup each
+            for space, name, old in self.fast:
+                if space.get(name) is not old:
+                    break
+            else:
+                return True
         module = self.globals
         for k, (namespace, name, old, bound) in enumerate(self.watches):
-            plain = self.plain[k]
-            if plain is not None and plain.get(name) is old:
-                continue  # the common case, without Namespace.current's lookups
             try:
                 new = namespace.current(name)
             except KeyError:
@@ -75,7 +75,19 @@ class Derivative:
             for generated in bound:
                 module[generated] = new
             self.watches[k] = (namespace, name, new, bound)
+        self.fast = self._fast()
         return True
+
+    def _fast(self):
+        """``(globals, name, value)`` of each watched name, if every one is a plain
+        global of its namespace (no closure cell, lifted function or alias)."""
+        out = []
+        for space, name, old, _ in self.watches:
+            if (name in space.cells or name in space.extra or name in space.aliases
+                    or name not in space.globals):
+                return None
+            out.append((space.globals, name, old))
+        return out
 
     def nonscalar(self, value) -> NonScalarOutputError:
         where = self.compiled.source.where
@@ -250,15 +262,13 @@ def value_and_grad(func, wrt=0):
 def grad(func, wrt=0):
     """The gradient of the scalar function ``func`` with respect to ``wrt``."""
     single = not isinstance(wrt, (tuple, list))
-    last = []  # the derivative of the last call: checked, not looked up again
+    d = None  # the derivative of the last call: checked, not looked up again
 
     @functools.wraps(func)
     def grad_f(*args, **kwargs):
-        if last and last[0].current():
-            d = last[0]
-        else:
+        nonlocal d
+        if d is None or not d.current():
             d = derivative(func, wrt, "gradient")
-            last[:] = [d]
         if d.value:  # the output is not provably a scalar: check it
             grads = _run(d, args, kwargs)[1]
         else:
