@@ -17,10 +17,9 @@ import numpy as np
 import pytest
 
 import sourcegrad as sg
-from sourcegrad import api, rules, runtime
+from sourcegrad import api, runtime
 from sourcegrad import runtime_batched as rb
 from sourcegrad.batched_jacobian import jacobian_batched
-from sourcegrad.rules import batched as batched_rules
 from tests.test_hessian import gradient_differences
 
 
@@ -148,16 +147,6 @@ def test_the_column_loop_where_batching_does_not_apply(f):
     H = sg.hessian(f)(x)
     np.testing.assert_allclose(H, gradient_differences(f, (x,), 0), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(H, columns_of_hvps(f, (x,), 0), rtol=1e-10, atol=1e-12)
-
-
-def test_helper_rules_bind_like_forward_rules():
-    for primitive, template in batched_rules.HELPERS.items():
-        forward = rules.FORWARD[primitive]
-        assert list(template.signature.parameters) == list(forward.signature.parameters), \
-            primitive
-        assert template.diff_params == forward.diff_params, primitive
-        assert batched_rules.lookup_batched(primitive) is template
-    assert not set(batched_rules.HELPERS) & set(batched_rules.BATCHED)
 
 
 # -- the batched adjoint helpers against a loop of their unbatched twins ------

@@ -140,11 +140,14 @@ def test_every_forward_rule_is_batch_safe_or_refused():
 
 
 def test_batched_rules_bind_like_forward_rules():
-    for primitive, template in batched_rules.BATCHED.items():
+    """Both tables: the primitives' rules and the runtime helpers' (HELPERS)."""
+    assert not set(batched_rules.HELPERS) & set(batched_rules.BATCHED)
+    for primitive, template in [*batched_rules.BATCHED.items(), *batched_rules.HELPERS.items()]:
         forward = rules.FORWARD[primitive]
         assert list(template.signature.parameters) == list(forward.signature.parameters), \
             primitive
         assert template.diff_params == forward.diff_params, primitive
+        assert batched_rules.lookup_batched(primitive) is template
 
 
 def test_every_lifted_rule_is_lifted():
