@@ -14,14 +14,15 @@ import gast
 from .emit import to_source  # noqa: F401 - the doctest's
 
 
-def fold_unit_seed(body: list, seed: str, inexact=frozenset()) -> list:
+def fold_unit_seed(body: list, seed: str, inexact=frozenset(), primal=frozenset()) -> list:
     """``body`` with the seed ``seed`` set to 1.0 (``grad`` of a scalar always
     seeds 1.0): a name that only ever holds 1.0 (the seed, unless the sweep
     assigns it, and its copies) is read as the number, and ``1.0 * e`` is
     written ``e`` where that keeps the value and the dtype: ``e`` arithmetic
     whose result is floating point (a float constant or a division in it; an
     int constant becomes a float, so ``1.0 * (2 * x)`` is ``2.0 * x``), or a
-    name in ``inexact`` (``dtypes.inexact_names``).  Another bare name keeps
+    name in ``inexact`` (``dtypes.inexact_names``).  The names in ``primal``
+    (the function's own) are never taken for the seed's copies.  Another bare name keeps
     its factor: it may hold integers or booleans.
 
     >>> body = gast.parse("bt = bf * (1.0 - t * t)\\nbx = 2 * x * bf\\nby = bf * y").body
@@ -41,8 +42,9 @@ def fold_unit_seed(body: list, seed: str, inexact=frozenset()) -> list:
                             node.value if isinstance(node, gast.Assign) and target is name
                             else None)
     # The names that hold 1.0 whenever they are read: each assignment to one
-    # assigns 1.0 or another such name (the greatest such set).
-    ones = {seed} | set(stores)
+    # assigns 1.0 or another such name (the greatest such set); not the primal's
+    # names, which the sweep may read before it assigns them.
+    ones = ({seed} | set(stores)) - set(primal)
     while True:
         out = {n for n in ones if not all(_is_one(v) or isinstance(v, gast.Name) and v.id in ones
                                           for v in stores.get(n, ()))}

@@ -160,7 +160,8 @@ class _Reverse(Effects, ControlFlow):
         if not value:
             if self.shapes is not None and self.shapes.scalar(_name(output)):
                 ret = gast.Return(value=grad)
-            *sweep, ret = fold_unit_seed(sweep + [ret], seed, inexact_names(self.fn))
+            *sweep, ret = fold_unit_seed(sweep + [ret], seed, inexact_names(self.fn),
+                                         primal=_locals(self.fn))
             seed = None
         body = [comment("primal")] + primal + ([comment("adjoint")] + sweep if sweep else [])
         out = gast.FunctionDef(name="grad_" + fn.name, args=_with_seed(fn.args, seed),
