@@ -121,8 +121,16 @@ _JOINED = ("'+' of two lists or tuples joins them, and sourcegrad does not diffe
 
 def unbroadcast(g, like):
     """Sum ``g`` over the axes NumPy broadcasting added to ``like``'s shape."""
-    if type(g) is np.ndarray and type(like) is np.ndarray and g.shape == like.shape:
-        return g  # the common case, without np.shape's dispatch
+    if type(g) is np.ndarray and type(like) is np.ndarray:  # without np.shape's dispatch
+        gshape, shape = g.shape, like.shape
+        if gshape == shape:
+            return g
+        extra = len(gshape) - len(shape)
+        if extra >= 0 and g.dtype.kind in "fc":  # a float sum: np.add.reduce is np.sum
+            axes = tuple(range(extra)) + tuple(
+                i + extra for i, n in enumerate(shape) if n == 1 and gshape[i + extra] != 1)
+            g = np.add.reduce(g, axis=axes) if axes else g
+            return g if g.shape == shape else g.reshape(shape)
     shape = np.shape(like)
     gshape = np.shape(g)
     if gshape == shape:
