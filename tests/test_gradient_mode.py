@@ -126,3 +126,29 @@ def test_an_output_not_provably_scalar_is_still_checked():
     with pytest.raises(NonScalarOutputError):
         sg.grad(an_array)(np.ones(3))
     assert api.derivative(an_array, 0, "gradient").value is True
+
+
+@pytest.mark.parametrize("between", ["u[0] = 5.0", "u += 1.0", "u = add_at(u, 0, 1.0)",
+                                     "c = t * 2.0"])
+def test_a_negation_is_not_moved_past_a_change_of_its_operand(between):
+    import gast
+
+    from sourcegrad.emit import to_source
+    from sourcegrad.optimize import propagate_negations
+
+    text = f"def f(b, u):\n    t = -u\n    {between}\n    b += 2.0 * t\n    return b\n"
+    fn = gast.parse(text).body[0]
+    assert propagate_negations(fn) is False
+    assert to_source(fn) == to_source(gast.parse(text).body[0])
+
+
+def test_a_negated_factor_is_subtracted():
+    import gast
+
+    from sourcegrad.emit import to_source
+    from sourcegrad.optimize import propagate_negations
+
+    fn = gast.parse("def f(b, u, x):\n    t = -u\n    y = x * 2.0\n    b -= y * t\n"
+                    "    return b\n").body[0]
+    assert propagate_negations(fn) is True
+    assert "b += y * u" in to_source(fn)

@@ -123,6 +123,12 @@ class Expressions:
     def operation(self, e):
         if isinstance(e, (gast.Name, gast.Constant)):
             return e
+        if (isinstance(e, gast.BinOp) and isinstance(e.op, gast.Mult)
+                and isinstance(e.left, gast.UnaryOp) and isinstance(e.left.op, gast.USub)
+                and _negative_constant(e.left) is None):
+            # -a * b is -(a * b), exactly: -x * x is then -(x ** 2)
+            product = gast.copy_location(gast.BinOp(left=e.left.operand, op=e.op, right=e.right), e)
+            return self.operation(gast.UnaryOp(op=gast.USub(), operand=product))
         if isinstance(e, gast.BinOp):
             left, right = self.atom(e.left), self.atom(e.right)
             if (isinstance(e.op, gast.Mult) and isinstance(left, gast.Name)

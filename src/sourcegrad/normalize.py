@@ -35,7 +35,7 @@ tuple unpacking is split, every part evaluated before any name is bound.
 ``a and b``, ``a or b`` and ``a if c else b`` become ``if`` statements, so
 only the operands Python would evaluate are evaluated.  A product of a name
 with itself is its square (``h * h`` is ``h ** 2``, exactly, and its adjoint
-one term).  Each new statement keeps the line of the statement it came from.
+one term), and a negated factor comes out (``-x * y`` is ``-(x * y)``).  Each new statement keeps the line of the statement it came from.
 
 >>> import numpy as np
 >>> from sourcegrad.parse import parse

@@ -33,7 +33,8 @@ EFFECTFUL = {"print"}
 def optimize(fn: gast.FunctionDef) -> gast.FunctionDef:
     """A copy of ``fn`` with dead code removed, to a fixed point."""
     fn = clone(fn)
-    passes = (propagate_copies, eliminate_dead_code, flip_empty_branches, drop_orphan_comments)
+    passes = (propagate_copies, propagate_negations, eliminate_dead_code, flip_empty_branches,
+              drop_orphan_comments)
     changed = True
     while changed:
         changed = False
@@ -274,6 +275,63 @@ def _propagate(body) -> bool:
             if assigned:
                 break
     return changed
+
+
+def propagate_negations(fn: gast.FunctionDef) -> bool:
+    """``t = -u`` read once, as a factor of the product ``e`` in ``b += e``
+    (or ``b -= e``) later in the same block: that statement reads ``u`` and
+    subtracts (adds) instead, exactly, and ``t`` is dead.  Report a change.
+
+    >>> fn = gast.parse("def f(b, u, x):\\n    t = -u\\n    b += 2 * x * t\\n"
+    ...                 "    return b").body[0]
+    >>> propagate_negations(fn), eliminate_dead_code(fn)
+    (True, True)
+    >>> print(to_source(fn))
+    def f(b, u, x):
+        b -= 2 * x * u
+        return b
+    """
+    counts = {}
+    for node in gast.walk(fn):
+        if isinstance(node, gast.Name):
+            counts[node.id] = counts.get(node.id, 0) + 1
+    changed = False
+    for body in [n.body for n in gast.walk(fn) if isinstance(getattr(n, "body", None), list)]:
+        for i, stmt in enumerate(body):
+            if (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)
+                    and isinstance(stmt.value, gast.UnaryOp) and isinstance(stmt.value.op, gast.USub)
+                    and isinstance(stmt.value.operand, gast.Name)
+                    and counts.get(stmt.targets[0].id) == 2):  # assigned once, read once
+                changed |= _negate_use(body[i + 1:], stmt.targets[0].id, stmt.value.operand.id)
+    return changed
+
+
+def _negate_use(rest, name: str, operand: str) -> bool:
+    for stmt in rest:
+        if isinstance(stmt, gast.AugAssign) and isinstance(stmt.op, (gast.Add, gast.Sub)):
+            factor = _factor(stmt.value, name)
+            if factor is not None:
+                factor.id = operand
+                stmt.op = gast.Sub() if isinstance(stmt.op, gast.Add) else gast.Add()
+                return True
+        changes = _names(stmt, gast.Store) | {
+            n.value.id for n in gast.walk(stmt) if isinstance(n, gast.Subscript)
+            and isinstance(n.ctx, gast.Store) and isinstance(n.value, gast.Name)} | {
+            n.args[0].id for n in gast.walk(stmt) if isinstance(n, gast.Call) and n.args
+            and isinstance(n.args[0], gast.Name) and isinstance(n.func, gast.Name)
+            and n.func.id == "add_at"}
+        if name in _names(stmt, gast.Load) or operand in changes:
+            return False  # read otherwise, or the operand changes first (in place too)
+    return False
+
+
+def _factor(node, name: str):
+    """The leaf ``name`` of the product ``node`` (a chain of ``*``), or ``None``."""
+    if isinstance(node, gast.Name):
+        return node if node.id == name else None
+    if isinstance(node, gast.BinOp) and isinstance(node.op, gast.Mult):
+        return _factor(node.left, name) or _factor(node.right, name)
+    return None
 
 
 def _names(node, ctx) -> set:
