@@ -34,7 +34,7 @@ from __future__ import annotations
 import gast
 
 from .names import Namer, identifiers
-from .trees import clone
+from .trees import clone, in_place
 
 
 def defer_accumulations(fn: gast.FunctionDef) -> gast.FunctionDef:
@@ -60,7 +60,7 @@ def _block(body: list, namer: Namer) -> list:
 
 def _loop(loop: gast.For, namer: Namer) -> list:
     before, after = [], []
-    stores = _names(loop, gast.Store) | _mutated(loop)
+    stores = _names(loop, gast.Store) | in_place(loop)
     for i, stmt in enumerate(loop.body):
         call = _accumulation(stmt)
         if call is None:
@@ -106,19 +106,6 @@ def _simple(node) -> bool:
 
 def _names(tree, ctx) -> set:
     return {n.id for n in gast.walk(tree) if isinstance(n, gast.Name) and isinstance(n.ctx, ctx)}
-
-
-def _mutated(tree) -> set:
-    """Names whose array the tree may change in place: ``x[i] = v``, ``add_at(x, ...)``."""
-    out = set()
-    for node in gast.walk(tree):
-        if (isinstance(node, gast.Subscript) and isinstance(node.ctx, gast.Store)
-                and isinstance(node.value, gast.Name)):
-            out.add(node.value.id)
-        elif (isinstance(node, gast.Call) and isinstance(node.func, gast.Name)
-              and node.func.id == "add_at" and node.args and isinstance(node.args[0], gast.Name)):
-            out.add(node.args[0].id)
-    return out
 
 
 def _copy(node):

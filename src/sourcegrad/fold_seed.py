@@ -12,6 +12,7 @@ from __future__ import annotations
 import gast
 
 from .emit import to_source  # noqa: F401 - the doctest's
+from .trees import in_place
 
 
 def fold_unit_seed(body: list, seed: str, inexact=frozenset(), primal=frozenset()) -> list:
@@ -56,7 +57,7 @@ def fold_unit_seed(body: list, seed: str, inexact=frozenset(), primal=frozenset(
             id=seed, ctx=gast.Store(), annotation=None, type_comment=None)],
             value=gast.Constant(value=1.0, kind=None), type_comment=None))
 
-    mutated = _mutated(module)
+    mutated = in_place(module)
 
     class Fold(gast.NodeTransformer):
         def visit_Assign(self, node):
@@ -84,22 +85,6 @@ def fold_unit_seed(body: list, seed: str, inexact=frozenset(), primal=frozenset(
             return node
 
     return Fold().visit(module).body
-
-
-def _mutated(tree) -> set:
-    """The names ``tree`` updates in place: ``bx += e``, ``bx[i] = e``,
-    ``add_at(bx, ...)``."""
-    out = set()
-    for node in gast.walk(tree):
-        if isinstance(node, gast.AugAssign) and isinstance(node.target, gast.Name):
-            out.add(node.target.id)
-        elif (isinstance(node, gast.Subscript) and isinstance(node.ctx, gast.Store)
-              and isinstance(node.value, gast.Name)):
-            out.add(node.value.id)
-        elif (isinstance(node, gast.Call) and isinstance(node.func, gast.Name)
-              and node.func.id == "add_at" and isinstance(node.args[0], gast.Name)):
-            out.add(node.args[0].id)
-    return out
 
 
 def _is_one(node) -> bool:

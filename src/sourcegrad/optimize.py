@@ -24,7 +24,7 @@ import gast
 import numpy as np
 
 from .emit import comment_text, is_comment, to_source
-from .trees import clone
+from .trees import clone, in_place
 
 #: Calls that may have an effect beyond their value: never removed.
 EFFECTFUL = {"print"}
@@ -314,12 +314,7 @@ def _negate_use(rest, name: str, operand: str) -> bool:
                 factor.id = operand
                 stmt.op = gast.Sub() if isinstance(stmt.op, gast.Add) else gast.Add()
                 return True
-        changes = _names(stmt, gast.Store) | {
-            n.value.id for n in gast.walk(stmt) if isinstance(n, gast.Subscript)
-            and isinstance(n.ctx, gast.Store) and isinstance(n.value, gast.Name)} | {
-            n.args[0].id for n in gast.walk(stmt) if isinstance(n, gast.Call) and n.args
-            and isinstance(n.args[0], gast.Name) and isinstance(n.func, gast.Name)
-            and n.func.id == "add_at"}
+        changes = _names(stmt, gast.Store) | in_place(stmt)
         if name in _names(stmt, gast.Load) or operand in changes:
             return False  # read otherwise, or the operand changes first (in place too)
     return False

@@ -1,4 +1,4 @@
-"""Copying syntax trees fast.
+"""Copying syntax trees fast, and what a tree changes in place.
 
 ``clone`` is ``copy.deepcopy`` for gast trees: the compiler copies templates
 and expressions thousands of times for a long function, and the generic
@@ -31,3 +31,19 @@ def clone(node):
     if isinstance(node, list):
         return [clone(item) for item in node]
     return node
+
+
+def in_place(tree) -> set:
+    """The names whose array ``tree`` may change in place: ``x += e``,
+    ``x[i] = e``, ``add_at(x, ...)``."""
+    out = set()
+    for node in gast.walk(tree):
+        if isinstance(node, gast.AugAssign) and isinstance(node.target, gast.Name):
+            out.add(node.target.id)
+        elif (isinstance(node, gast.Subscript) and isinstance(node.ctx, gast.Store)
+              and isinstance(node.value, gast.Name)):
+            out.add(node.value.id)
+        elif (isinstance(node, gast.Call) and isinstance(node.func, gast.Name)
+              and node.func.id == "add_at" and node.args and isinstance(node.args[0], gast.Name)):
+            out.add(node.args[0].id)
+    return out
