@@ -108,7 +108,8 @@ def derivative(func, wrt=0, mode="reverse", split=False) -> Derivative:
     """The compiled derivative of ``func`` (compiled on first request); with
     ``split``, its primal and adjoint parts."""
     if mode not in ("reverse", "forward", "batched", "gradient"):  # see variant
-        raise SourceGradError(f"mode must be 'reverse' or 'forward', not {mode!r}")
+        raise SourceGradError(f"mode must be 'reverse', 'gradient', 'forward' or 'batched', "
+                              f"not {mode!r}")
     if isinstance(func, Differentiable):
         func = func.__wrapped__
     if not isinstance(func, types.FunctionType):
