@@ -117,7 +117,7 @@ def _live_loop(stmt, live):
             break
         inside = grown
     body, start = _live(stmt.body, inside)
-    if isinstance(stmt, gast.For) and not _code(body):
+    if isinstance(stmt, gast.For) and not _code(body) and stmt.target.id not in live:
         return None, live
     stmt.body = body or [gast.Pass()]
     return stmt, (live | start | header) - (target - live)

@@ -1,15 +1,23 @@
-"""Shape equalities that hold whatever the inputs: an analysis.
+"""Shapes the code provably computes, and those it may assume: an analysis.
 
-``shapes(fn, ops)`` returns a ``Shapes`` record; ``same(stmt, a, b)`` says
-whether, right after the assignment ``stmt`` runs, its target ``a`` and its
-operand ``b`` provably have the same shape.  It knows that an elementwise function keeps
-its argument's shape, that an operation with a scalar keeps the other
-operand's shape, and that a full reduction is a scalar.  Names are
-versioned as the code assigns them, so the facts stay true in loops and
-branches: a value carried around a loop, or joined after a branch, starts a
-version with no facts.  The reverse pass uses it to drop ``unbroadcast``
-where shapes already match, which costs a Python call per operation, and
-then the tape need not keep the value whose shape it would read.
+``shapes(fn, ops, signature)`` returns a ``Shapes`` record; ``same(stmt, a,
+b)`` says whether, right after the assignment ``stmt`` runs, its target ``a``
+and its operand ``b`` provably have the same shape, and ``rank(stmt, x)``
+gives the number of axes of the operand ``x`` there, when known.  Every value
+has a *shape term*: unknown (what two values share only when one is made from
+the other elementwise), or a tuple of *dimensions*, symbols that stand for
+lengths.  Without a ``signature`` a parameter's shape is unknown; with one
+(``signature.of(args)``: ranks of the first call's arrays, Python numbers as
+0-d) a parameter's axes are symbols named ``x.shape[i]``, and the rules of
+``shape_rules`` carry them through the code: ``W @ h`` has the shape
+``(W.shape[0],)``, ``x[t]`` drops an axis, ``np.sum(x, axis=1)`` another.
+
+Where broadcasting meets two symbols (``a + b`` with shapes ``(n,)`` and
+``(m,)``), or a loop carries a value around, the analysis *assumes* them
+equal, and ``guard()`` lists those assumptions as tests of the parameters
+(``a.shape[0] == b.shape[0]``): the generated code checks them on entry and
+runs only where they hold (see ``guard``).  Names are versioned as the code
+assigns them, so the facts stay true in loops and branches.
 
 >>> import gast
 >>> from sourcegrad.parse import Namespace
@@ -24,42 +32,67 @@ then the tape need not keep the value whose shape it would read.
 ...     d = x + y
 ...     return d
 ... ''').body[0]
->>> found = shapes(fn, primitives(fn, Namespace({"np": np}), None))
+>>> ops = primitives(fn, Namespace({"np": np}), None)
+>>> found = shapes(fn, ops)
 >>> body = fn.body
 >>> found.same(body[1], "b", "a"), found.same(body[3], "c", "x"), found.same(body[4], "d", "x")
 (True, True, False)
+>>> found = shapes(fn, ops, Signature((("ndarray", 1, ()), ("ndarray", 1, ()))))
+>>> found.same(body[4], "d", "x"), found.rank(body[4], "y"), found.assumptions(["x", "y"])
+(True, 1, 'x.shape[0] == y.shape[0]')
 """
 
 from __future__ import annotations
 
-import operator
+from dataclasses import dataclass
 
 import gast
 import numpy as np
 
-from . import rules
-from .names import dotted
+from . import shape_rules
 
-_ELEMENTWISE_BINARY = {rules.REVERSE.get(f) for f in (
-    operator.add, operator.sub, operator.mul, operator.truediv, operator.pow,
-    np.maximum, np.minimum, np.arctan2, np.hypot)}
-_REDUCTIONS = {rules.REVERSE.get(f) for f in (np.sum, np.mean, np.max, np.min, np.prod)}
-_SAME = {rules.REVERSE.get(f) for f in (
-    rules.identity, operator.neg, operator.pos, np.copy, np.astype, float)}
-_SCALAR = 0  # the version of every provable scalar
+
+@dataclass(frozen=True)
+class Signature:
+    """What the code is specialized for: one entry per positional parameter,
+    ``("ndarray", ndim, axes of length 1)``, ``(type name,)`` for a Python
+    or NumPy number (0-d), or ``None`` (nothing assumed)."""
+
+    params: tuple
+
+    @staticmethod
+    def of(args) -> "Signature":
+        return Signature(tuple(_describe(a) for a in args))
+
+
+_NUMBERS = {float: "float", int: "int", np.float64: "float64", np.float32: "float32"}
+
+
+def _describe(x):
+    kind = type(x)
+    if kind is np.ndarray:
+        return ("ndarray", x.ndim, tuple(i for i, n in enumerate(x.shape) if n == 1))
+    if kind in _NUMBERS:
+        return (_NUMBERS[kind],)
+    return None
 
 
 class Shapes:
-    """Classes of versions known to share one shape (a union-find), the
-    current version of each name, and the facts each assignment leaves."""
+    """Versions of names, each with a shape term (a union-find of versions
+    whose root may know a tuple of dimensions), and dimensions (a union-find
+    whose root may know a length or the parameter axis it came from)."""
 
     def __init__(self):
-        self.parent = {_SCALAR: _SCALAR}
-        self.version = {}
-        self.count = 0
-        self.facts = {}  # id(assignment) -> {(a, b) pairs with the same shape}
+        self.parent, self.known = {}, {}  # versions
+        self.dim_parent, self.const, self.origin = {}, {}, {}  # dimensions
+        self.consts = {}  # length -> its dimension
+        self.version, self.count = {}, 0
+        self.reads = {}  # id(assignment) -> {name: version} (its target's new one too)
         self.assigned = {}  # name -> ids of the assignments to it
-        self.shapes = set()  # classes of shape tuples (np.shape(x)): their items are numbers
+        self.values = {}  # version -> dimension (an int) or tuple of them (np.shape(x))
+        self.integers = set()  # versions that hold Python or NumPy integers
+
+    # versions ---------------------------------------------------------------
 
     def find(self, v: int) -> int:
         while self.parent[v] != v:
@@ -67,55 +100,174 @@ class Shapes:
             v = self.parent[v]
         return v
 
-    def union(self, a: int, b: int) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            if rb == _SCALAR:
-                ra, rb = rb, ra
-            self.parent[rb] = ra
+    def fresh(self, dims=None) -> int:
+        self.count += 1
+        self.parent[self.count] = self.count
+        if dims is not None:
+            self.known[self.count] = tuple(dims)
+        return self.count
 
     def of(self, name: str) -> int:
         """The current version of ``name`` (a fresh one, knowing nothing, if new)."""
         if name not in self.version:
-            self.renew(name)
+            self.version[name] = self.fresh()
         return self.version[name]
 
-    def renew(self, name: str) -> int:
+    def like(self, version: int, other: int) -> None:
+        """The fresh ``version`` has the shape of ``other``."""
+        self.parent[version] = self.find(other)
+
+    def dims(self, version):
+        """The shape of ``version`` as dimension roots, or ``None``."""
+        found = self.known.get(self.find(version))
+        return None if found is None else tuple(self.dim(d) for d in found)
+
+    def equal(self, a: int, b: int) -> bool:
+        if self.find(a) == self.find(b):
+            return True
+        da, db = self.dims(a), self.dims(b)
+        return da is not None and da == db
+
+    def assume(self, a: int, b: int) -> bool:
+        """Make the shapes of ``a`` and ``b`` one, assuming what it takes
+        (the guard checks it); ``False`` if that cannot be checked."""
+        if self.equal(a, b):
+            return True
+        da, db = self.dims(a), self.dims(b)
+        if da is None or db is None or len(da) != len(db) or not all(
+                self.can_unify(x, y) for x, y in zip(da, db)):
+            return False
+        for x, y in zip(da, db):
+            self.unify(x, y)
+        self.parent[self.find(b)] = self.find(a)
+        return True
+
+    # dimensions -------------------------------------------------------------
+
+    def new_dim(self, origin=None) -> int:
         self.count += 1
-        self.parent[self.count] = self.count
-        self.version[name] = self.count
+        self.dim_parent[self.count] = self.count
+        if origin is not None:
+            self.origin[self.count] = origin
         return self.count
+
+    def length(self, n: int) -> int:
+        """The dimension of the constant length ``n``."""
+        if n not in self.consts:
+            self.consts[n] = self.new_dim()
+            self.const[self.consts[n]] = n
+        return self.consts[n]
+
+    def dim(self, d: int) -> int:
+        while self.dim_parent[d] != d:
+            self.dim_parent[d] = self.dim_parent[self.dim_parent[d]]
+            d = self.dim_parent[d]
+        return d
+
+    def is_one(self, d: int) -> bool:
+        return self.const.get(self.dim(d)) == 1
+
+    def can_unify(self, a: int, b: int) -> bool:
+        a, b = self.dim(a), self.dim(b)
+        if a == b:
+            return True
+        checkable = [self.const.get(r) is not None or r in self.origin for r in (a, b)]
+        ca, cb = self.const.get(a), self.const.get(b)
+        return all(checkable) and (ca is None or cb is None or ca == cb)
+
+    def unify(self, a: int, b: int) -> bool:
+        if not self.can_unify(a, b):
+            return False
+        a, b = self.dim(a), self.dim(b)
+        if a != b:
+            if b in self.const:
+                a, b = b, a
+            self.dim_parent[b] = a
+        return True
+
+    # queries ----------------------------------------------------------------
 
     def scalar(self, node) -> bool:
         """Whether ``node`` (a name or constant) is provably 0-d now."""
         if isinstance(node, gast.Constant):
             return isinstance(node.value, (int, float)) and not isinstance(node.value, bool)
-        return isinstance(node, gast.Name) and self.find(self.of(node.id)) == _SCALAR
+        return isinstance(node, gast.Name) and self.dims(self.of(node.id)) == ()
 
     def same(self, stmt, a: str, b: str) -> bool:
         """Whether ``a`` and ``b`` have the same shape right after ``stmt``."""
-        return (a, b) in self.facts.get(id(stmt), ())
+        reads = self.reads.get(id(stmt), {})
+        return a in reads and b in reads and self.equal(reads[a], reads[b])
+
+    def rank(self, stmt, name: str):
+        """The number of axes of ``name`` as ``stmt`` reads it, or ``None``."""
+        version = self.reads.get(id(stmt), {}).get(name)
+        found = None if version is None else self.dims(version)
+        return None if found is None else len(found)
 
     def alike(self, a: str, b: str) -> bool:
         """Whether ``a`` has the shape of ``b``: every assignment of ``a`` made
-        it so (``b`` as that assignment read it: how an adjoint rule of that
-        assignment reads it), or both are assigned once, outside loops, and
-        provably alike."""
+        it so (``b`` as that assignment read it), or their versions now agree."""
         if a == b:
             return True
         made = self.assigned.get(a)
-        if made and all((a, b) in self.facts.get(k, ()) for k in made):
+        if made and all(b in self.reads.get(k, {}) and self.equal(
+                self.reads[k][a], self.reads[k][b]) for k in made):
             return True
         if a not in self.version or b not in self.version:
             return False
-        return self.find(self.version[a]) == self.find(self.version[b])
+        return self.equal(self.version[a], self.version[b])
+
+    def assumptions(self, params) -> str:
+        """The assumptions as one test of the parameters (``""``: none):
+        each class of dimensions that holds a parameter's axis and another
+        axis or a length."""
+        classes = {}
+        for d, (param, axis) in sorted(self.origin.items()):
+            if param in params and self.dim_parent.get(d) is not None:
+                classes.setdefault(self.dim(d), []).append(f"{param}.shape[{axis}]")
+        tests = []
+        for root, axes in sorted(classes.items()):
+            axes = sorted(set(axes), key=lambda a: (params.index(a.split(".")[0]), a))
+            if root in self.const:
+                axes.append(str(self.const[root]))
+            if len(axes) > 1:
+                tests.append(" == ".join(axes))
+        return " and ".join(tests)
+
+    def snapshot(self):
+        return tuple(dict(t) if isinstance(t, dict) else set(t) for t in (
+            self.parent, self.known, self.dim_parent, self.const, self.origin, self.consts,
+            self.version, self.values, self.integers)) + (self.count,)
+
+    def restore(self, saved) -> None:
+        (self.parent, self.known, self.dim_parent, self.const, self.origin, self.consts,
+         self.version, self.values, self.integers, self.count) = saved
 
 
-def shapes(fn: gast.FunctionDef, ops: dict) -> Shapes:
-    """The shape facts of ``fn``'s assignments."""
+def shapes(fn: gast.FunctionDef, ops: dict, signature: Signature | None = None) -> Shapes:
+    """The shape facts of ``fn``'s assignments; with ``signature``, what the
+    parameters' ranks give (see the module docstring)."""
     found = Shapes()
+    params = [a.id for a in fn.args.posonlyargs + fn.args.args]
+    for k, name in enumerate(params):
+        entry = signature.params[k] if signature and k < len(signature.params) else None
+        found.version[name] = _parameter(found, name, entry)
     _block(fn.body, ops, found)
     return found
+
+
+def _parameter(found: Shapes, name: str, entry) -> int:
+    if entry is None:
+        return found.fresh()
+    if entry[0] != "ndarray":
+        if entry[0] in ("int",):
+            found.integers.add(found.count + 1)
+        return found.fresh(())
+    _, ndim, ones = entry
+    dims = [found.new_dim((name, i)) for i in range(ndim)]
+    for i in ones:  # a length of 1 is kept (and checked): it broadcasts
+        found.unify(dims[i], found.length(1))
+    return found.fresh(dims)
 
 
 def _block(body, ops, found: Shapes) -> None:
@@ -126,8 +278,7 @@ def _block(body, ops, found: Shapes) -> None:
             _branches(stmt, ops, found)
         elif isinstance(stmt, (gast.For, gast.While)):
             _loop(stmt, ops, found)
-        elif isinstance(stmt, gast.Assign):  # a write into an array keeps its shape
-            continue
+        # a write into an array keeps its shape; appends and the rest assign no name
 
 
 def _stored(stmt) -> set:
@@ -136,122 +287,62 @@ def _stored(stmt) -> set:
 
 
 def _branches(stmt, ops, found: Shapes) -> None:
-    """Each branch starts from the versions before the ``if``; after the join,
-    a name either branch assigned is known only to be a scalar, if it is one
-    in both."""
+    """Each branch starts from the versions before the ``if``; after it, a
+    name either branch assigned has one shape if both can be made one."""
     before = dict(found.version)
     _block(stmt.body, ops, found)
     after_body = dict(found.version)
     found.version = dict(before)
     _block(stmt.orelse, ops, found)
-    for name in _stored(stmt):
-        scalar = all(name in versions and found.find(versions[name]) == _SCALAR
-                     for versions in (after_body, found.version))
-        version = found.renew(name)
-        if scalar:
-            found.union(_SCALAR, version)
+    for name in sorted(_stored(stmt)):
+        left, right = after_body.get(name), found.version.get(name)
+        version = found.fresh()
+        if left is not None and right is not None and found.assume(left, right):
+            found.like(version, left)
+        found.version[name] = version
 
 
 def _loop(stmt, ops, found: Shapes) -> None:
-    """A later turn sees other values: names the loop assigns start it knowing
-    nothing, except scalars that every turn keeps scalar (a running total),
-    which is checked by analysing the body once under that assumption."""
+    """A later turn sees other values: a name the loop assigns keeps its shape
+    around the loop where the body's last value can be made of its first's
+    shape (assumed, and checked by the analysis of the body under that
+    assumption); the others start each turn knowing nothing."""
     changed = _stored(stmt)
-    scalars = {n for n in changed if n in found.version
-               and found.find(found.version[n]) == _SCALAR}
-    saved = (dict(found.parent), dict(found.version), found.count)
-    for keep in (scalars, set()):
-        for name in changed - keep:
-            found.renew(name)
+    if isinstance(stmt, gast.For) and isinstance(stmt.target, gast.Name):
+        changed.discard(stmt.target.id)
+    carried = {n for n in changed if n in found.version and found.dims(found.version[n]) is not None}
+    saved = found.snapshot()
+    while True:
+        start = dict(found.version)
+        for name in changed - carried:
+            found.version[name] = found.fresh()
+        _target(stmt, found)
         _block(stmt.body, ops, found)
         _block(stmt.orelse, ops, found)
-        if all(found.find(found.version[n]) == _SCALAR for n in keep):
+        kept = {n for n in carried if found.assume(start[n], found.version[n])}
+        if kept == carried:
             break
-        found.parent, found.version, found.count = dict(saved[0]), dict(saved[1]), saved[2]
-    for name in changed - keep:  # after the loop: nothing known but those scalars
-        found.renew(name)
+        found.restore(saved)
+        carried = kept
+    for name in changed - carried:  # after the loop: nothing known of the others
+        found.version[name] = found.fresh()
+    for name in carried:
+        found.version[name] = start[name]
+
+
+def _target(stmt, found: Shapes) -> None:
+    """A ``for`` loop's name: an integer from ``range``."""
+    if isinstance(stmt, gast.For) and isinstance(stmt.target, gast.Name):
+        version = found.fresh(())
+        found.integers.add(version)
+        found.version[stmt.target.id] = version
 
 
 def _assignment(stmt, op, found: Shapes) -> None:
     target = stmt.targets[0].id
-    args = []
-    if op is not None and op.template is not None:
-        args = [op.bound.get(p) for p in op.template.signature.parameters]
-    operands = {a.id: found.of(a.id) for a in args if isinstance(a, gast.Name)}
-    scalars = [found.scalar(a) for a in args[:2]]
-    version = found.renew(target)
-    if op is not None and op.template is not None:
-        template = op.template
-        if template in _SAME or _unary_ufunc(stmt):
-            _join(found, version, args[0], operands)
-        elif template in _ELEMENTWISE_BINARY:
-            _binary(found, version, args[0], args[1], scalars, operands)
-        elif template in _REDUCTIONS and _full(op.bound):
-            found.union(_SCALAR, version)
-        elif getattr(op.primitive, "__module__", None) == "math":  # numbers in, a number out
-            for name in operands.values():
-                found.union(_SCALAR, name)
-            found.union(_SCALAR, version)
-        elif (op.primitive is operator.getitem and isinstance(args[0], gast.Name)
-              and found.find(operands[args[0].id]) in found.shapes
-              and isinstance(op.bound.get("index"), gast.Constant)):
-            found.union(_SCALAR, version)  # np.shape(x)[0]: a number
-    elif found.scalar(stmt.value) or _counts(stmt.value):  # a number
-        found.union(_SCALAR, version)
-    elif _call_of(stmt.value) == ["np", "shape"]:
-        found.shapes.add(found.find(version))
-    found.facts[id(stmt)] = {(target, name) for name, v in operands.items()
-                             if found.find(v) == found.find(version)}
+    reads = {n.id: found.of(n.id) for n in gast.walk(stmt.value) if isinstance(n, gast.Name)}
+    version = shape_rules.result(stmt.value, op, found)
+    found.version[target] = version
+    reads[target] = version
+    found.reads[id(stmt)] = reads
     found.assigned.setdefault(target, set()).add(id(stmt))
-
-
-def _call_of(value):
-    """``['np', 'shape']`` for a call of ``np.shape``; ``None`` if no call."""
-    return dotted(value.func) if isinstance(value, gast.Call) else None
-
-
-def _counts(value) -> bool:
-    """A call that returns an integer: ``len(x)``, ``np.ndim(x)``, ``np.size(x)``."""
-    return _call_of(value) in (["len"], ["np", "ndim"], ["np", "size"])
-
-
-def _unary_ufunc(stmt) -> bool:
-    value = stmt.value
-    return isinstance(value, gast.Call) and len(value.args) == 1 and not value.keywords and \
-        _is_unary_ufunc(value.func)
-
-
-def _is_unary_ufunc(func) -> bool:
-    parts = []
-    while isinstance(func, gast.Attribute):
-        parts.append(func.attr)
-        func = func.value
-    if not (isinstance(func, gast.Name) and func.id == "np" and len(parts) == 1):
-        return False
-    obj = getattr(np, parts[0], None)
-    return isinstance(obj, np.ufunc) and obj.nin == 1 and obj.nout == 1
-
-
-def _join(found: Shapes, version: int, arg, operands) -> None:
-    if isinstance(arg, gast.Name):
-        found.union(version, operands[arg.id])
-    elif isinstance(arg, gast.Constant) and found.scalar(arg):
-        found.union(_SCALAR, version)
-
-
-def _binary(found: Shapes, version: int, left, right, scalars, operands) -> None:
-    if scalars[0]:
-        _join(found, version, right, operands)
-    elif scalars[1]:
-        _join(found, version, left, operands)
-    elif (isinstance(left, gast.Name) and isinstance(right, gast.Name)
-          and found.find(operands[left.id]) == found.find(operands[right.id])):
-        found.union(version, operands[left.id])
-
-
-def _full(bound) -> bool:
-    axis = bound.get("axis")
-    keepdims = bound.get("keepdims")
-    no_axis = axis is None or (isinstance(axis, gast.Constant) and axis.value is None)
-    no_keep = keepdims is None or (isinstance(keepdims, gast.Constant) and not keepdims.value)
-    return no_axis and no_keep
