@@ -169,6 +169,7 @@ def api_profile(g, args, calls: int) -> str:
 def main():
     import sourcegrad as sg
     import sourcegrad.api
+    from sourcegrad.signature import Signature
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("workloads", nargs="+", choices=[w for w in workloads.WORKLOADS
@@ -188,7 +189,8 @@ def main():
         hand = handwritten.GRADIENTS[name]
         g = sg.grad(f, wrt=wrt)
         g(*args)
-        d = sourcegrad.api.derivative(f, wrt, "gradient")  # the function sg.grad calls
+        d = sourcegrad.api.derivative(  # the function sg.grad calls: specialized to args
+            f, wrt, "gradient", signature=Signature.of(args))
         fn = d.function
         t = _timing.measure({"hand": lambda: hand(*args), "sg.grad": lambda: g(*args),
                              "generated": lambda: fn(*args)}, target=0.05, repeats=11)

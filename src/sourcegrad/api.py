@@ -6,6 +6,7 @@ first use), then calls the generated code directly.
 
 from __future__ import annotations
 
+import builtins
 import functools
 import types
 import weakref
@@ -14,9 +15,11 @@ import numpy as np
 
 from .errors import NonScalarOutputError, SourceGradError, SourceNotFoundError
 from .load import load
-from .runtime import densify
+from .runtime import Unspecialized, densify
+from .signature import Signature
 
 _compiled = weakref.WeakKeyDictionary()
+_MISSING = object()
 
 
 class Derivative:
@@ -34,6 +37,7 @@ class Derivative:
         self.positions = (tuple(params.index(n) for n in self.wrt)
                           if all(n in params for n in self.wrt) else None)
         self.last_position = max(self.positions or (-1,))
+        self.first = self.positions[0] if self.positions else len(params)
         self.watches = loaded.restored.watches
         self.fast = self._fast()
         if isinstance(found["function"], (tuple, list)):
@@ -57,8 +61,8 @@ class Derivative:
         a name the compiler resolved to a function or a module that now means
         something else makes the code stale."""
         if self.fast is not None:  # every watched name a plain global: one lookup each
-            for space, name, old in self.fast:
-                if space.get(name) is not old:
+            for space, name, old, default in self.fast:
+                if space.get(name, default) is not old:
                     break
             else:
                 return True
@@ -79,14 +83,20 @@ class Derivative:
         return True
 
     def _fast(self):
-        """``(globals, name, value)`` of each watched name, if every one is a plain
-        global of its namespace (no closure cell, lifted function or alias)."""
+        """``(globals, name, value, default)`` of each watched name, if every one
+        is a plain global of its namespace or a builtin it does not shadow (no
+        closure cell, lifted function or alias); ``default`` is what a lookup
+        of a missing name stands for: the builtin, or a miss."""
         out = []
         for space, name, old, _ in self.watches:
-            if (name in space.cells or name in space.extra or name in space.aliases
-                    or name not in space.globals):
+            if name in space.cells or name in space.extra or name in space.aliases:
                 return None
-            out.append((space.globals, name, old))
+            if name in space.globals:
+                out.append((space.globals, name, old, _MISSING))
+            elif getattr(builtins, name, _MISSING) is old:
+                out.append((space.globals, name, old, old))
+            else:
+                return None
         return out
 
     def nonscalar(self, value) -> NonScalarOutputError:
@@ -104,9 +114,10 @@ def _key(wrt):
     return tuple(wrt) if isinstance(wrt, (list, tuple)) else wrt
 
 
-def derivative(func, wrt=0, mode="reverse", split=False) -> Derivative:
+def derivative(func, wrt=0, mode="reverse", split=False, signature=None) -> Derivative:
     """The compiled derivative of ``func`` (compiled on first request); with
-    ``split``, its primal and adjoint parts."""
+    ``split``, its primal and adjoint parts; with a ``signature``
+    (``shapes.Signature``, mode "gradient" only), specialized to it."""
     if mode not in ("reverse", "forward", "batched", "gradient"):  # see variant
         raise SourceGradError(f"mode must be 'reverse', 'gradient', 'forward' or 'batched', "
                               f"not {mode!r}")
@@ -115,7 +126,7 @@ def derivative(func, wrt=0, mode="reverse", split=False) -> Derivative:
     if not isinstance(func, types.FunctionType):
         raise _not_a_function(func)
     table = _compiled.setdefault(func, {})
-    key = (mode, _key(wrt), split)
+    key = (mode, _key(wrt), split) + ((signature.params,) if signature is not None else ())
     found = table.get(key)
     if found is None or not found.current():
         found = table[key] = _derivative(func, key)
@@ -123,20 +134,24 @@ def derivative(func, wrt=0, mode="reverse", split=False) -> Derivative:
 
 
 def variant(func, options: tuple):
-    """The generated module's name stem for ``options`` (mode, wrt, split),
-    and a function that compiles it.  Modes: "reverse" (the value and the
-    gradient, for any seed), "gradient" (``grad``'s: the seed 1.0 folded in,
-    the value left out where the output is provably a scalar), "forward",
-    "batched" (see ``batched_jacobian``)."""
-    mode, wrt, split = options
+    """The generated module's name stem for ``options`` (mode, wrt, split, and
+    the parameters of a signature for "gradient"), and a function that
+    compiles it.  Modes: "reverse" (the value and the gradient, for any
+    seed), "gradient" (``grad``'s: the seed 1.0 folded in, the value left out
+    where the output is provably a scalar), "forward", "batched" (see
+    ``batched_jacobian``)."""
+    mode, wrt, split = options[:3]
     name = "lambda" if func.__name__ == "<lambda>" else func.__name__
 
     def compile():
         from . import pipeline  # the compiler is imported when something is compiled
+        from .signature import Signature
 
         if mode in ("forward", "batched"):
             return pipeline.compile_forward(func, wrt, batched=mode == "batched")
-        return pipeline.compile_reverse(func, wrt, split, value=mode != "gradient")
+        signature = Signature(options[3]) if len(options) > 3 else None
+        return pipeline.compile_reverse(func, wrt, split, value=mode != "gradient",
+                                        signature=signature)
 
     stem = {"forward": "jvp_", "batched": "jvpb_", "gradient": "grad_"}.get(
         mode, "vjp_" if split else "value_and_grad_")
@@ -145,7 +160,9 @@ def variant(func, options: tuple):
 
 def _derivative(func, options) -> Derivative:
     stem, compile = variant(func, options)
-    return Derivative(func, load(func, options, stem, compile), compile)
+    found = Derivative(func, load(func, options, stem, compile), compile)
+    found.options = options
+    return found
 
 
 def _code_like(value) -> bool:
@@ -203,6 +220,8 @@ def _params(derivative, args, kwargs):
 def _run(derivative, args, kwargs, scalar=True, **seed):
     try:
         value, grads = derivative.function(*args, **kwargs, **seed)
+    except Unspecialized:
+        raise
     except Exception:
         if scalar:
             value = derivative.func(*args, **kwargs)
@@ -261,7 +280,10 @@ def value_and_grad(func, wrt=0):
 
 
 def grad(func, wrt=0):
-    """The gradient of the scalar function ``func`` with respect to ``wrt``."""
+    """The gradient of the scalar function ``func`` with respect to ``wrt``.
+
+    The first call compiles a version specialized to its arguments' ranks
+    (see ``specialize``); arguments it does not fit get another version."""
     single = not isinstance(wrt, (tuple, list))
     d = None  # the derivative of the last call: checked, not looked up again
 
@@ -269,16 +291,17 @@ def grad(func, wrt=0):
     def grad_f(*args, **kwargs):
         nonlocal d
         if d is None or not d.current():
-            d = derivative(func, wrt, "gradient")
-        if d.value:  # the output is not provably a scalar: check it
-            grads = _run(d, args, kwargs)[1]
-        else:
-            grads = d.function(*args, **kwargs)
-        if single and not kwargs and type(grads) is np.ndarray and grads.base is None:
-            position = d.positions[0] if d.positions else len(args)
-            x = args[position] if position < len(args) else None
-            if type(x) is np.ndarray and grads.shape == x.shape and grads.dtype is x.dtype:
-                for a in args:  # the common case, checked as _matched and _fresh would
+            d = _specialized(func, wrt, args)
+        try:
+            grads = _run(d, args, kwargs)[1] if d.value else d.function(*args, **kwargs)
+        except Unspecialized:
+            d, grads = _respecialized(func, wrt, d, args, kwargs)
+        position = d.first
+        if single and position < len(args) and type(grads) is np.ndarray and not kwargs:
+            x = args[position]  # the common case, checked as _matched and _fresh would:
+            if (type(x) is np.ndarray and grads.base is None and grads.shape == x.shape
+                    and grads.dtype is x.dtype):
+                for a in args:
                     if a is grads:
                         break
                 else:
@@ -289,6 +312,45 @@ def grad(func, wrt=0):
         return _unaliased(grads, (*args, *kwargs.values()), None)
 
     return grad_f
+
+
+def _gradient(d, args, kwargs):
+    """The gradient by ``grad``'s function ``d`` (checking the output is a
+    scalar where that is not proven)."""
+    if d.value:
+        return _run(d, args, kwargs)[1]
+    return d.function(*args, **kwargs)
+
+
+def _specialized(func, wrt, args) -> Derivative:
+    """``grad``'s function for arguments like ``args``: specialized to their
+    signature, unless ``func``'s general one was built ahead of time (a
+    deployment compiles nothing)."""
+    general = derivative(func, wrt, "gradient") if _built_ahead(func, wrt) else None
+    return general or derivative(func, wrt, "gradient", signature=Signature.of(args))
+
+
+def _built_ahead(func, wrt) -> bool:
+    from .load import is_built
+
+    target = func.__wrapped__ if isinstance(func, Differentiable) else func
+    return isinstance(target, types.FunctionType) and is_built(
+        target, ("gradient", _key(wrt), False), variant(target, ("gradient", _key(wrt), False))[0])
+
+
+def _respecialized(func, wrt, d, args, kwargs):
+    """The version of ``grad``'s function for ``args``, which ``d`` does not
+    fit, and the gradient it gives: one specialized to their signature, else
+    the general one."""
+    signature = Signature.of(args)
+    if (signature.params,) != d.options[3:]:
+        other = derivative(func, wrt, "gradient", signature=signature)
+        try:
+            return other, _gradient(other, args, kwargs)
+        except Unspecialized:
+            pass
+    general = derivative(func, wrt, "gradient")
+    return general, _gradient(general, args, kwargs)
 
 
 def vjp(func, *args, **kwargs):

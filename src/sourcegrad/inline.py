@@ -6,8 +6,11 @@ replaced by the call's arguments, its local names made fresh, its static
 ``d[x] = e`` turned into ``bx += e`` on the adjoint of ``x`` (or dropped when
 ``x`` has none).  ``unbroadcast(e, x)`` (reverse) and ``rebroadcast(d[x], y)``
 (forward) become ``e`` and ``d[x]`` where ``x`` provably has the shape of the
-primitive's output ``y`` (a shapes analysis says so).  The reverse
-pass then turns those ``+=`` into a first assignment or an accumulation.
+primitive's output ``y`` (a shapes analysis says so).  A static test may
+ask ``ndim(x)`` of a parameter: the rank the shapes analysis knows at this
+site (unknown: the test is not decided, and the ``else`` branch is taken).
+The reverse pass then turns those ``+=`` into a first assignment or an
+accumulation.
 """
 
 from __future__ import annotations
@@ -41,15 +44,18 @@ class Site:
 
 
 def instantiate(template, output: str, bound: dict, adjoint_of, namer,
-                same_shape=None, reads=None) -> list:
+                same_shape=None, reads=None, rank=None) -> list:
     """The template body at this call site (see the module docstring).
     ``adjoint_of`` names the derivatives the template sets, ``reads`` (by
     default the same) those it reads: a derivative that holds no value yet is
-    zero to read, but can be set."""
+    zero to read, but can be set.  ``rank(name)`` is the number of axes of a
+    primal name here, or ``None``."""
     binding = {name: _literal(value) for name, value in template.defaults().items()}
     binding.update(bound)
     binding[template.output] = _load(output)
-    body = [clone(s) for s in _decide(template.node.body, binding) if not _docstring(s)]
+    ranks = _ranks(binding, rank or (lambda name: None))
+    body = [clone(s) for s in _decide(template.node.body, binding, ranks)
+            if not _docstring(s)]
     renames = {n.id: namer.fresh(n.id) for s in body for n in gast.walk(s)
                if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
     site = Site(binding, renames, template.output, adjoint_of, namer,
@@ -84,21 +90,42 @@ def static_value(node):
     raise ValueError("not a literal")
 
 
-def _decide(body, binding) -> list:
+def _ranks(binding, rank) -> dict:
+    """The known rank of each parameter bound to a name or a number."""
+    out = {}
+    for param, value in binding.items():
+        if isinstance(value, gast.Name):
+            found = rank(value.id)
+            if found is not None:
+                out[param] = found
+        elif isinstance(value, gast.Constant) and isinstance(value.value, (int, float)):
+            out[param] = 0
+    return out
+
+
+def _decide(body, binding, ranks) -> list:
     """Replace each ``if`` by the branch its static test picks (else: ``orelse``)."""
     out = []
     for stmt in body:
         if isinstance(stmt, gast.If):
-            out.extend(_decide(stmt.body if _test(stmt.test, binding) else stmt.orelse, binding))
+            branch = stmt.body if _test(stmt.test, binding, ranks) else stmt.orelse
+            out.extend(_decide(branch, binding, ranks))
         else:
             out.append(stmt)
     return out
 
 
-def _test(test, binding) -> bool:
-    env = {}
+def _test(test, binding, ranks) -> bool:
+    env = {"ndim": lambda param: ranks[param]}
     for node in gast.walk(test):
-        if isinstance(node, gast.Name) and node.id not in _SAFE:
+        if isinstance(node, gast.Call) and isinstance(node.func, gast.Name) \
+                and node.func.id == "ndim":
+            if not (len(node.args) == 1 and isinstance(node.args[0], gast.Name)
+                    and node.args[0].id in ranks):
+                return False
+            env[node.args[0].id] = node.args[0].id  # ndim(x) looks x up by name
+        elif isinstance(node, gast.Name) and node.id not in _SAFE and node.id != "ndim" \
+                and node.id not in env:
             try:
                 env[node.id] = static_value(binding[node.id])
             except (KeyError, ValueError):

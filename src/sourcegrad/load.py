@@ -64,6 +64,12 @@ def load(func, options: tuple, stem: str, compile) -> Loaded:
     return _store(func, compile(), stem, key)
 
 
+def is_built(func, options: tuple, stem: str) -> bool:
+    """Whether ``sourcegrad build`` wrote the module ``stem`` of ``func``."""
+    path = cache.built_path(func, built_name(func, options, stem))
+    return path is not None and path.is_file()
+
+
 def built_name(func, options: tuple, stem: str) -> str:
     """The file stem ``sourcegrad build`` gives the module ``stem`` of ``func``."""
     digest = hashlib.sha256(repr((func.__qualname__, options)).encode()).hexdigest()[:12]

@@ -25,6 +25,7 @@ from .comprehensions import comprehensions
 from .emit import emit, to_source
 from .forward import forward
 from .forward_batched import forward_batched
+from .hoist import hoist
 from .names import MODULES, RESERVED, Namer, identifiers
 from .lower import lower
 from .normalize import normalize
@@ -33,6 +34,7 @@ from .parse import parse
 from .primitives import primitives
 from .reverse import reverse, reverse_split
 from .shapes import shapes
+from .specialize import specialize
 from .cache import Origins, manifest
 from .ssa import single_assignment
 from . import runtime
@@ -41,8 +43,8 @@ from . import runtime
 #: of ``reverse``).
 REVERSE_STAGES = (
     "parse", "check", "closures", "comprehensions", "lower", "normalize", "single_assignment",
-    "activity", "shapes", "reverse", "accumulate", "optimize", "emit", "load",
-)  # accumulate: in grad's own function only
+    "activity", "shapes", "hoist", "reverse", "accumulate", "optimize", "specialize", "emit", "load",
+)  # hoist, accumulate and specialize: in grad's own function only
 
 
 @dataclass
@@ -124,30 +126,53 @@ def _front(func, wrt):
     return parsed, fn, ops, active, names, single
 
 
-def compile_reverse(func, wrt=0, split=False, value=True) -> Compiled:
+def compile_reverse(func, wrt=0, split=False, value=True, signature=None) -> Compiled:
     """Run every reverse-mode stage on ``func`` (see ``REVERSE_STAGES``), and on
     the user's functions it calls.  The module defines ``grad_<name>``, or with
     ``split`` a primal part ``primal_<name>`` and an adjoint part
     ``adjoint_<name>`` (see ``reverse.reverse_split``).  Without ``value``,
     ``grad_<name>`` is ``grad``'s (see ``reverse.reverse``): the manifest's
-    ``value`` says whether it still returns the output."""
+    ``value`` says whether it still returns the output.  A ``signature``
+    (``shapes.Signature``) specializes ``grad_<name>`` to the parameters'
+    ranks: it starts by checking them (see ``specialize``)."""
     unit = Unit()
     parsed, fn, ops, active, names, single = _front(func, wrt)
     returns_value = True
     if split:
         main = unit.split_names(func, names)
     else:
-        found = shapes(fn, ops)
+        found = shapes(fn, ops, signature)
+        if signature is not None:
+            fn, ops, active, found = _hoisted(fn, ops, active, found, names, parsed, signature)
+        _debug("shapes", found.assumptions(_positional(fn)) if signature else "")
         returns_value = value or not found.scalar(fn.body[-1].value)
         grad_fn = reverse(fn, ops, active, names, parsed.where, single, found, unit, value)
         if not value:
             grad_fn = defer_accumulations(grad_fn)
         _debug("reverse", grad_fn)
-        unit.functions.append((optimize(grad_fn), parsed, value))
+        grad_fn = optimize(grad_fn)
+        if signature is not None:
+            grad_fn = specialize(grad_fn, signature, found.assumptions(_positional(fn)))
+        unit.functions.append((grad_fn, parsed, value))
         main = grad_fn.name
     compiled = _finish(unit, parsed, names, main, "Reverse-mode")
     compiled.manifest["value"] = returns_value
     return compiled
+
+
+def _hoisted(fn, ops, active, found, names, parsed, signature):
+    """``fn`` with its loops' products of rows hoisted, and its analyses."""
+    hoisted = hoist(fn, found)
+    if hoisted is fn:
+        return fn, ops, active, found
+    _debug("hoist", hoisted)
+    ops = primitives(hoisted, parsed.namespace, parsed.where)
+    active = activity(hoisted, ops, set(names))
+    return hoisted, ops, active, shapes(hoisted, ops, signature)
+
+
+def _positional(fn) -> list:
+    return [a.id for a in fn.args.posonlyargs + fn.args.args]
 
 
 def compile_forward(func, wrt=0, batched=False) -> Compiled:

@@ -280,7 +280,9 @@ class _Reverse(Effects, ControlFlow):
             code, state = self.settle(self.call(stmt, op, adjoint), state)
         elif op.template is not None and adjoint in state.init:
             same = (lambda a, b: self.shapes.same(stmt, a, b)) if self.shapes else None
-            block = instantiate(op.template, target, op.bound, self.adjoint_of, self.namer, same)
+            rank = (lambda name: self.shapes.rank(stmt, name)) if self.shapes else None
+            block = instantiate(op.template, target, op.bound, self.adjoint_of, self.namer, same,
+                                rank=rank)
             code, state = self.settle(block, state)
         if target in self.mutable:  # the value before this assignment gets none of it
             state = State(state.init - {adjoint}, state.owned - {adjoint})

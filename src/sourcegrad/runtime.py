@@ -22,8 +22,14 @@ __all__ = [
     "densify", "pick", "owned", "owned_tangent", "matmul_left_sum", "matmul_left_sum_tangent",
     "rebroadcast", "zero_tangent", "list_pop",
     "extremum_tangent", "prod_tangent", "var_tangent", "norm_tangent", "cast_tangent",
-    "prod_grad_tangent", "norm_grad_tangent", "nested_grad", "nested_hvp",
+    "prod_grad_tangent", "norm_grad_tangent", "nested_grad", "nested_hvp", "Unspecialized",
 ]
+
+
+class Unspecialized(Exception):
+    """Raised by a gradient function compiled for other shapes than its
+    arguments' (its first statement tests them): ``sourcegrad.grad`` then
+    runs a version compiled for these arguments, or the general one."""
 
 
 class Parts(tuple):

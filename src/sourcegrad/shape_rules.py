@@ -15,7 +15,7 @@ own, equal only to itself.
 >>> found.version.update(W=found.fresh((n, m)), x=found.fresh((found.new_dim(("x", 0)),)))
 >>> v = result(gast.parse("W @ x", mode="eval").body, None, found)
 >>> found.dims(v) == (n,), found.assumptions(["W", "x"])
-(True, 'W.shape[1] == x.shape[0]')
+(True, ['W.shape[1] == x.shape[0]'])
 """
 
 from __future__ import annotations

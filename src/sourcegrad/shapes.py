@@ -39,42 +39,15 @@ assigns them, so the facts stay true in loops and branches.
 (True, True, False)
 >>> found = shapes(fn, ops, Signature((("ndarray", 1, ()), ("ndarray", 1, ()))))
 >>> found.same(body[4], "d", "x"), found.rank(body[4], "y"), found.assumptions(["x", "y"])
-(True, 1, 'x.shape[0] == y.shape[0]')
+(True, 1, ['x.shape[0] == y.shape[0]'])
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import gast
-import numpy as np
 
 from . import shape_rules
-
-
-@dataclass(frozen=True)
-class Signature:
-    """What the code is specialized for: one entry per positional parameter,
-    ``("ndarray", ndim, axes of length 1)``, ``(type name,)`` for a Python
-    or NumPy number (0-d), or ``None`` (nothing assumed)."""
-
-    params: tuple
-
-    @staticmethod
-    def of(args) -> "Signature":
-        return Signature(tuple(_describe(a) for a in args))
-
-
-_NUMBERS = {float: "float", int: "int", np.float64: "float64", np.float32: "float32"}
-
-
-def _describe(x):
-    kind = type(x)
-    if kind is np.ndarray:
-        return ("ndarray", x.ndim, tuple(i for i, n in enumerate(x.shape) if n == 1))
-    if kind in _NUMBERS:
-        return (_NUMBERS[kind],)
-    return None
+from .signature import Signature
 
 
 class Shapes:
@@ -217,10 +190,10 @@ class Shapes:
             return False
         return self.equal(self.version[a], self.version[b])
 
-    def assumptions(self, params) -> str:
-        """The assumptions as one test of the parameters (``""``: none):
-        each class of dimensions that holds a parameter's axis and another
-        axis or a length."""
+    def assumptions(self, params) -> list:
+        """The assumptions as tests of the parameters, one per class of
+        dimensions that holds a parameter's axis and another axis or a
+        length: ``["x.shape[0] == y.shape[0]"]``."""
         classes = {}
         for d, (param, axis) in sorted(self.origin.items()):
             if param in params and self.dim_parent.get(d) is not None:
@@ -232,7 +205,7 @@ class Shapes:
                 axes.append(str(self.const[root]))
             if len(axes) > 1:
                 tests.append(" == ".join(axes))
-        return " and ".join(tests)
+        return tests
 
     def snapshot(self):
         return tuple(dict(t) if isinstance(t, dict) else set(t) for t in (

@@ -146,8 +146,21 @@ def pow_forward(z, x, y):
 
 @reverse(operator.matmul, np.matmul)
 def matmul(z, x, y):
-    d[x] = matmul_left(d[z], x, y)
-    d[y] = matmul_right(d[z], x, y)
+    if ndim(x) == 2 and ndim(y) == 1:  # known ranks: the product's own adjoints
+        d[x] = d[z][:, None] * y
+        d[y] = d[z] @ x
+    elif ndim(x) == 2 and ndim(y) == 2:
+        d[x] = d[z] @ y.T
+        d[y] = x.T @ d[z]
+    elif ndim(x) == 1 and ndim(y) == 2:
+        d[x] = y @ d[z]
+        d[y] = x[:, None] * d[z]
+    elif ndim(x) == 1 and ndim(y) == 1:
+        d[x] = d[z] * y
+        d[y] = d[z] * x
+    else:
+        d[x] = matmul_left(d[z], x, y)
+        d[y] = matmul_right(d[z], x, y)
 
 
 @forward(operator.matmul, np.matmul)

@@ -1,0 +1,64 @@
+"""Stage 6c, specialize: ``grad``'s function checks what it was compiled for.
+
+Invariant established: a function compiled for a ``shapes.Signature`` (the
+ranks of the first call's arrays, the types of its numbers) starts with one
+test of its parameters, the types and ranks it assumed and every equality of
+lengths the shapes analysis assumed (``shapes.Shapes.assumptions``), and
+raises ``Unspecialized`` where the test fails; ``sourcegrad.grad`` catches it
+and runs a version compiled for those arguments, or the general one.  What
+the test admits, the code below it computes exactly.
+
+>>> import gast
+>>> from sourcegrad.emit import to_source
+>>> from sourcegrad.signature import Signature
+>>> fn = gast.parse("def grad_f(W, x, s):\\n    return W @ x").body[0]
+>>> signature = Signature((("ndarray", 2, ()), ("ndarray", 1, ()), ("float",)))
+>>> print(to_source(specialize(fn, signature, ["W.shape[1] == x.shape[0]"])))
+def grad_f(W, x, s):
+    # the arguments this code was specialized for (others: Unspecialized)
+    if type(W) is not np.ndarray or W.ndim != 2:
+        raise Unspecialized
+    if type(x) is not np.ndarray or x.ndim != 1:
+        raise Unspecialized
+    if not W.shape[1] == x.shape[0]:
+        raise Unspecialized
+    return W @ x
+"""
+
+from __future__ import annotations
+
+import gast
+
+from .emit import comment
+from .trees import clone
+
+_NUMBERS = {"float": "float", "int": "int", "float64": "np.float64", "float32": "np.float32"}
+
+
+def specialize(fn: gast.FunctionDef, signature, assumptions: list) -> gast.FunctionDef:
+    """A copy of ``fn`` that first tests the parameters it reads against
+    ``signature`` and ``assumptions`` (Python tests of the parameters)."""
+    fn = clone(fn)
+    params = [a.id for a in fn.args.posonlyargs + fn.args.args]
+    read = {n.id for n in gast.walk(fn) if isinstance(n, gast.Name)
+            and isinstance(n.ctx, gast.Load)}
+    for test in assumptions:  # the lengths they compare are read too
+        read |= {n.id for n in gast.walk(gast.parse(test)) if isinstance(n, gast.Name)}
+    tests = []
+    for name, entry in zip(params, signature.params):
+        if entry is None or name not in read:
+            continue
+        if entry[0] == "ndarray":
+            tests.append(f"type({name}) is not np.ndarray or {name}.ndim != {entry[1]}")
+        else:
+            tests.append(f"type({name}) is not {_NUMBERS[entry[0]]}")
+    tests += [f"not {test}" for test in assumptions]
+    if not tests:
+        return fn
+    guard = [comment("the arguments this code was specialized for (others: Unspecialized)")]
+    guard += [gast.parse(f"if {test}:\n    raise Unspecialized").body[0] for test in tests]
+    fn.body[:0] = guard
+    return fn
+    guard = gast.parse(f"if not ({' and '.join(tests)}):\n    raise Unspecialized").body[0]
+    fn.body.insert(0, guard)
+    return fn
