@@ -37,7 +37,6 @@ class Derivative:
         self.positions = (tuple(params.index(n) for n in self.wrt)
                           if all(n in params for n in self.wrt) else None)
         self.last_position = max(self.positions or (-1,))
-        self.first = self.positions[0] if self.positions else len(params)
         self.watches = loaded.restored.watches
         self.fast = self._fast()
         if isinstance(found["function"], (tuple, list)):
@@ -296,22 +295,32 @@ def grad(func, wrt=0):
             grads = _run(d, args, kwargs)[1] if d.value else d.function(*args, **kwargs)
         except Unspecialized:
             d, grads = _respecialized(func, wrt, d, args, kwargs)
-        position = d.first
-        if single and position < len(args) and type(grads) is np.ndarray and not kwargs:
-            x = args[position]  # the common case, checked as _matched and _fresh would:
-            if (type(x) is np.ndarray and grads.base is None and grads.shape == x.shape
-                    and grads.dtype is x.dtype):
-                for a in args:
-                    if a is grads:
-                        break
-                else:
-                    return grads
+        if not kwargs and _ready(grads, args, d, single):
+            return grads
         grads = _matched(d, args, kwargs, grads, single)
         if single:
             return _fresh(grads, args, kwargs)
         return _unaliased(grads, (*args, *kwargs.values()), None)
 
     return grad_f
+
+
+def _ready(grads, args, d, single) -> bool:
+    """Whether ``grads`` already are what ``_matched`` and ``_unaliased`` would
+    return (the common case): each a new array (owning its memory) with the
+    shape and dtype of its argument, none of them an argument or another."""
+    positions = d.positions
+    if positions is None or d.last_position >= len(args):
+        return False
+    for k, g in enumerate((grads,) if single else grads):
+        x = args[positions[k]]
+        if not (type(g) is np.ndarray and g.base is None and type(x) is np.ndarray
+                and g.shape == x.shape and g.dtype is x.dtype):
+            return False
+        for a in args:
+            if a is g:
+                return False
+    return single or len({id(g) for g in grads}) == len(grads)
 
 
 def _gradient(d, args, kwargs):

@@ -45,7 +45,7 @@ def fold_unit_seed(body: list, seed: str, inexact=frozenset(), primal=frozenset(
     # The names that hold 1.0 whenever they are read: each assignment to one
     # assigns 1.0 or another such name (the greatest such set); not the primal's
     # names, which the sweep may read before it assigns them.
-    ones = ({seed} | set(stores)) - set(primal)
+    ones = ({seed} | set(stores)) - set(primal) - _subscripted(module)
     while True:
         out = {n for n in ones if not all(_is_one(v) or isinstance(v, gast.Name) and v.id in ones
                                           for v in stores.get(n, ()))}
@@ -85,6 +85,13 @@ def fold_unit_seed(body: list, seed: str, inexact=frozenset(), primal=frozenset(
             return node
 
     return Fold().visit(module).body
+
+
+def _subscripted(tree) -> set:
+    """Names that ``tree`` indexes or reads an attribute of (``bz[:, None]``):
+    they stay names (a number has no items)."""
+    return {n.value.id for n in gast.walk(tree) if isinstance(n, (gast.Subscript, gast.Attribute))
+            and isinstance(n.value, gast.Name)}
 
 
 def _is_one(node) -> bool:

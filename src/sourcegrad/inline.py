@@ -40,11 +40,12 @@ class Site:
     adjoint_of: object  # primal name -> derivative to set, or None when inactive
     namer: object
     same_shape: object  # (name, name) -> whether the shapes provably match
+    sum_axes: object  # (name, name) -> the axes broadcasting added, or None
     reads: object  # primal name -> derivative to read, or None when it is zero
 
 
 def instantiate(template, output: str, bound: dict, adjoint_of, namer,
-                same_shape=None, reads=None, rank=None) -> list:
+                same_shape=None, reads=None, rank=None, sum_axes=None) -> list:
     """The template body at this call site (see the module docstring).
     ``adjoint_of`` names the derivatives the template sets, ``reads`` (by
     default the same) those it reads: a derivative that holds no value yet is
@@ -59,7 +60,8 @@ def instantiate(template, output: str, bound: dict, adjoint_of, namer,
     renames = {n.id: namer.fresh(n.id) for s in body for n in gast.walk(s)
                if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
     site = Site(binding, renames, template.output, adjoint_of, namer,
-                same_shape or (lambda a, b: False), reads or adjoint_of)
+                same_shape or (lambda a, b: False), sum_axes or (lambda a, b: None),
+                reads or adjoint_of)
     out = []
     for stmt in body:
         out.extend(_place(stmt, site))
@@ -162,12 +164,27 @@ def _substitute(node, site: Site):
                     return self.visit(call.args[0])
             self.generic_visit(call)
             if (isinstance(call.func, gast.Name) and call.func.id == "unbroadcast"
-                    and len(call.args) == 2 and isinstance(call.args[1], gast.Name)
-                    and site.same_shape(result, call.args[1].id)):
-                return call.args[0]
+                    and len(call.args) == 2 and isinstance(call.args[1], gast.Name)):
+                if site.same_shape(result, call.args[1].id):
+                    return call.args[0]
+                return _summed(call, site.sum_axes(result, call.args[1].id))
             return call
 
     return _fold(Replace().visit(node))
+
+
+def _summed(call, axes):
+    """``unbroadcast(g, x)`` as the sum it is, where the axes are known: over
+    the leading axes, or keeping those where ``x`` has length 1."""
+    if axes is None or (axes[0] and axes[1]) or not (axes[0] or axes[1]):
+        return call
+    lead, ones = axes
+    axis = tuple(range(lead)) if lead else ones
+    keywords = [gast.keyword(arg="axis", value=_literal(axis[0] if len(axis) == 1 else axis))]
+    if ones:
+        keywords.append(gast.keyword(arg="keepdims", value=_literal(True)))
+    func = gast.Attribute(value=_load("np"), attr="sum", ctx=gast.Load())
+    return gast.Call(func=func, args=[call.args[0]], keywords=keywords)
 
 
 class _Zero(Exception):

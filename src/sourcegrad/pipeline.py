@@ -226,18 +226,35 @@ def _finish(unit: Unit, parsed, names, main, mode: str) -> Compiled:
 
 def _refuse_argument_writes(parsed) -> None:
     """A called function may not write into an array its caller passed: the
-    caller's derivative would not see the change."""
+    caller's derivative would not see the change.  A parameter that a
+    statement of the body rebinds to a new array (``x = x * 1.0``,
+    ``x = np.copy(x)``; not a view) is the function's own after it."""
     from .errors import UnsupportedSyntaxError
 
     args = parsed.node.args
-    params = {a.id for a in args.posonlyargs + args.args + args.kwonlyargs}
-    for node in gast.walk(parsed.node):
-        if (isinstance(node, gast.Subscript) and isinstance(node.ctx, gast.Store)
-                and isinstance(node.value, gast.Name) and node.value.id in params):
-            raise parsed.where.error(
-                UnsupportedSyntaxError, node,
-                f"{parsed.node.name} writes into its argument {node.value.id}, which belongs "
-                "to its caller; copy it first or return a new array")
+    arguments = {a.id for a in args.posonlyargs + args.args + args.kwonlyargs}
+    for stmt in parsed.node.body:
+        for node in gast.walk(stmt):
+            if (isinstance(node, gast.Subscript) and isinstance(node.ctx, gast.Store)
+                    and isinstance(node.value, gast.Name) and node.value.id in arguments):
+                raise parsed.where.error(
+                    UnsupportedSyntaxError, node,
+                    f"{parsed.node.name} writes into its argument {node.value.id}, which "
+                    "belongs to its caller; copy it first or return a new array")
+        if isinstance(stmt, gast.Assign) and _new_array(stmt.value):
+            arguments -= {t.id for t in stmt.targets if isinstance(t, gast.Name)}
+
+
+_NEW = {"copy", "array", "zeros", "ones", "empty", "full", "zeros_like", "ones_like",
+        "empty_like", "full_like"}
+
+
+def _new_array(value) -> bool:
+    """Whether ``value`` is an array of its own: arithmetic, or a copy."""
+    if isinstance(value, (gast.BinOp, gast.UnaryOp)):
+        return True
+    func = value.func if isinstance(value, gast.Call) else None
+    return isinstance(func, gast.Attribute) and func.attr in _NEW
 
 
 def wrt_names(node: gast.FunctionDef, wrt, where):

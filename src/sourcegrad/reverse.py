@@ -281,8 +281,9 @@ class _Reverse(Effects, ControlFlow):
         elif op.template is not None and adjoint in state.init:
             same = (lambda a, b: self.shapes.same(stmt, a, b)) if self.shapes else None
             rank = (lambda name: self.shapes.rank(stmt, name)) if self.shapes else None
+            axes = (lambda a, b: self.shapes.sum_axes(stmt, a, b)) if self.shapes else None
             block = instantiate(op.template, target, op.bound, self.adjoint_of, self.namer, same,
-                                rank=rank)
+                                rank=rank, sum_axes=axes)
             code, state = self.settle(block, state)
         if target in self.mutable:  # the value before this assignment gets none of it
             state = State(state.init - {adjoint}, state.owned - {adjoint})
@@ -310,6 +311,10 @@ class _Reverse(Effects, ControlFlow):
             name = stmt.target.id
             if name in owned and _call_to(value, "unindex"):
                 grad, primal, index = value.args
+                if self.basic_index(primal, index):  # an array's item: add in place
+                    target = gast.Subscript(value=_name(name), slice=index, ctx=gast.Store())
+                    out.append(gast.AugAssign(target=target, op=gast.Add(), value=grad))
+                    continue
                 args = [_name(name), index, grad] + ([primal] if _relative(index) else [])
                 out.append(gast.Assign(targets=[_name(name, gast.Store())],
                                        value=_call("add_at", *args), type_comment=None))
@@ -323,6 +328,15 @@ class _Reverse(Effects, ControlFlow):
             out.append(gast.Assign(targets=[_name(name, gast.Store())], value=value,
                                    type_comment=None))
         return out, State(init, owned)
+
+    def basic_index(self, primal, index) -> bool:
+        """Whether ``primal[index]`` is provably an array's item by an integer."""
+        if self.shapes is None or not isinstance(primal, gast.Name) or not self.shapes.array(
+                primal.id):
+            return False
+        if isinstance(index, gast.Constant):
+            return type(index.value) is int and index.value >= 0
+        return isinstance(index, gast.Name) and self.shapes.integer(index.id)
 
     def zeros(self, names, bound=frozenset(), stmt=None) -> list:
         """``bx = zeros_like(x)`` for each adjoint in ``names``; shaped like the

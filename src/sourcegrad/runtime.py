@@ -20,6 +20,7 @@ __all__ = [
     "between", "below", "above", "either", "inner_left", "inner_right", "matmul_left",
     "matmul_right", "dot_left", "dot_right", "power_log", "add_at", "item", "Grads",
     "densify", "pick", "owned", "owned_tangent", "matmul_left_sum", "matmul_left_sum_tangent",
+    "outer_sum", "outer_sum_tangent",
     "rebroadcast", "zero_tangent", "list_pop",
     "extremum_tangent", "prod_tangent", "var_tangent", "norm_tangent", "cast_tangent",
     "prod_grad_tangent", "norm_grad_tangent", "nested_grad", "nested_hvp", "Unspecialized",
@@ -523,14 +524,37 @@ def matmul_left_sum(parts, x):
     """The sum of ``matmul_left(g, x, y)`` over the pairs ``(g, y)`` of ``parts``
     (a loop's accumulation, see ``accumulate``): one product of the stacked
     factors when every ``g`` and ``y`` is a vector and ``x`` a matrix."""
-    if parts and type(x) is np.ndarray and x.ndim == 2 and all(
-            np.ndim(g) == 1 and np.ndim(y) == 1 for g, y in parts):
+    if parts and type(x) is np.ndarray and x.ndim == 2:
         gs, ys = zip(*parts)
-        return np.array(gs).T @ np.array(ys)
+        if all(type(g) is np.ndarray and g.ndim == 1 for g in gs) and all(
+                type(y) is np.ndarray and y.ndim == 1 for y in ys):
+            return np.array(gs).T @ np.array(ys)
     total = 0.0
     for g, y in parts:
         total = total + matmul_left(g, x, y)
     return total
+
+
+def outer_sum(parts):
+    """The sum of the outer products of the pairs of vectors ``(g, y)`` of
+    ``parts`` (a loop's, see ``accumulate``): one product of the stacked
+    vectors, ``G.T @ Y``."""
+    if not parts:
+        return 0.0
+    gs, ys = zip(*parts)
+    if all(type(g) is np.ndarray and g.ndim == 1 for g in gs) and all(
+            type(y) is np.ndarray and y.ndim == 1 for y in ys):
+        return np.array(gs).T @ np.array(ys)
+    total = 0.0
+    for g, y in parts:
+        total = total + np.multiply.outer(g, y)
+    return total
+
+
+def outer_sum_tangent(parts, dparts):
+    """The tangent of ``outer_sum(parts)`` (``dparts``: the pairs' tangents)."""
+    pairs = [(dg, y) for (_, y), (dg, _) in zip(parts, dparts)]
+    return outer_sum(pairs + [(g, dy) for (g, _), (_, dy) in zip(parts, dparts)])
 
 
 def matmul_left_sum_tangent(parts, dparts, x):

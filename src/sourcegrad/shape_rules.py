@@ -31,7 +31,8 @@ from .names import dotted
 from .runtime import stop_gradient
 
 _SAME = {rules.identity, operator.neg, operator.pos, operator.invert, operator.not_, np.copy,
-         np.astype, abs, np.cumsum, np.sort, np.flip, stop_gradient}
+         np.astype, abs, np.flip, stop_gradient}
+_ALONG_AN_AXIS = {np.cumsum, np.cumprod}  # flat without an axis
 _REDUCTIONS = {np.sum, np.mean, np.max, np.min, np.prod, np.var, np.std, np.amax, np.amin,
                np.all, np.any, np.nansum, np.average, np.argmax, np.argmin}
 _INTEGER_RESULTS = {len, np.ndim, np.size}
@@ -202,7 +203,8 @@ def _index_kind(item, found):
             return "..."
         return "int" if isinstance(item.value, int) and not isinstance(item.value, bool) else None
     if isinstance(item, gast.Name):
-        return "int" if found.of(item.id) in found.integers else None
+        version = found.of(item.id)
+        return "int" if version in found.integers and found.dims(version) == () else None
     if isinstance(item, gast.Slice):
         return "all" if item.lower is None and item.upper is None and item.step is None \
             else "part"
@@ -228,6 +230,8 @@ def _call(call, op, found) -> int:
         return broadcast(found, args)
     if func in _REDUCTIONS:
         return _reduction(found, call, args[0], keywords)
+    if func in _ALONG_AN_AXIS:
+        return _along(found, call, args[0], keywords)
     return _structural(found, func, call, args, keywords)
 
 
@@ -265,8 +269,8 @@ def _reduction(found, call, operand, keywords) -> int:
     if keep is _UNKNOWN or axes is _UNKNOWN:
         return found.fresh()
     version = _reduced(found, dims, axes, keep)
-    if call.func and dotted(call.func) in (["np", "argmax"], ["np", "argmin"]):
-        found.integers.add(version)
+    if dotted(call.func) in (["np", "argmax"], ["np", "argmin"]) and found.dims(version) == ():
+        found.integers.add(version)  # one index (with an axis: an array of them)
     return version
 
 
@@ -284,6 +288,18 @@ def _reduced(found, dims, axes, keep) -> int:
     out = [found.length(1) if i in axes else d for i, d in enumerate(dims)
            if keep or i not in axes]
     return found.fresh(out)
+
+
+def _along(found, call, operand, keywords) -> int:
+    """``np.cumsum(x, axis)`` keeps ``x``'s shape; without an axis it works
+    on the flattened ``x``."""
+    axis = keywords.get("axis", call.args[1] if len(call.args) > 1 else None)
+    dims = found.dims(operand)
+    if axis is not None:
+        return _like(found, operand) if isinstance(_static(axis), int) else found.fresh()
+    if dims is not None and len(dims) <= 1:
+        return _like(found, operand) if dims else found.fresh([found.length(1)])
+    return found.fresh([found.new_dim()]) if dims is not None else found.fresh()
 
 
 _UNKNOWN = object()

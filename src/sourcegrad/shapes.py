@@ -59,9 +59,11 @@ class Shapes:
         self.parent, self.known = {}, {}  # versions
         self.dim_parent, self.const, self.origin = {}, {}, {}  # dimensions
         self.consts = {}  # length -> its dimension
+        self.above_one = set()  # roots of lengths the signature saw over 1: they broadcast not
         self.version, self.count = {}, 0
         self.reads = {}  # id(assignment) -> {name: version} (its target's new one too)
         self.assigned = {}  # name -> ids of the assignments to it
+        self.history = {}  # name -> every version it held
         self.values = {}  # version -> dimension (an int) or tuple of them (np.shape(x))
         self.integers = set()  # versions that hold Python or NumPy integers
 
@@ -146,6 +148,8 @@ class Shapes:
             return True
         checkable = [self.const.get(r) is not None or r in self.origin for r in (a, b)]
         ca, cb = self.const.get(a), self.const.get(b)
+        if (ca == 1 and b in self.above_one) or (cb == 1 and a in self.above_one):
+            return False  # the first call had more than one there: no use assuming it
         return all(checkable) and (ca is None or cb is None or ca == cb)
 
     def unify(self, a: int, b: int) -> bool:
@@ -156,6 +160,8 @@ class Shapes:
             if b in self.const:
                 a, b = b, a
             self.dim_parent[b] = a
+            if b in self.above_one:
+                self.above_one.add(a)
         return True
 
     # queries ----------------------------------------------------------------
@@ -170,6 +176,25 @@ class Shapes:
         """Whether ``a`` and ``b`` have the same shape right after ``stmt``."""
         reads = self.reads.get(id(stmt), {})
         return a in reads and b in reads and self.equal(reads[a], reads[b])
+
+    def sum_axes(self, stmt, a: str, b: str):
+        """How ``a`` (as ``stmt`` leaves it) broadcasts from ``b``'s shape:
+        ``(leading axes, axes where b has length 1)``, to sum ``a``'s adjoint
+        over; ``None`` where that is not known."""
+        reads = self.reads.get(id(stmt), {})
+        if a not in reads or b not in reads:
+            return None
+        da, db = self.dims(reads[a]), self.dims(reads[b])
+        if da is None or db is None or len(da) < len(db):
+            return None
+        lead = len(da) - len(db)
+        ones = []
+        for i, (x, y) in enumerate(zip(da[lead:], db)):
+            if x != y and not self.is_one(y):
+                return None
+            if x != y:
+                ones.append(i)
+        return lead, tuple(ones)
 
     def rank(self, stmt, name: str):
         """The number of axes of ``name`` as ``stmt`` reads it, or ``None``."""
@@ -189,6 +214,16 @@ class Shapes:
         if a not in self.version or b not in self.version:
             return False
         return self.equal(self.version[a], self.version[b])
+
+    def array(self, name: str) -> bool:
+        """Whether every value of ``name`` is an array with at least one axis."""
+        versions = self.history.get(name)
+        return bool(versions) and all(bool(self.dims(v)) for v in versions)
+
+    def integer(self, name: str) -> bool:
+        """Whether every value of ``name`` is an integer."""
+        versions = self.history.get(name)
+        return bool(versions) and all(v in self.integers for v in versions)
 
     def assumptions(self, params) -> list:
         """The assumptions as tests of the parameters, one per class of
@@ -210,11 +245,11 @@ class Shapes:
     def snapshot(self):
         return tuple(dict(t) if isinstance(t, dict) else set(t) for t in (
             self.parent, self.known, self.dim_parent, self.const, self.origin, self.consts,
-            self.version, self.values, self.integers)) + (self.count,)
+            self.version, self.values, self.integers, self.above_one)) + (self.count,)
 
     def restore(self, saved) -> None:
         (self.parent, self.known, self.dim_parent, self.const, self.origin, self.consts,
-         self.version, self.values, self.integers, self.count) = saved
+         self.version, self.values, self.integers, self.above_one, self.count) = saved
 
 
 def shapes(fn: gast.FunctionDef, ops: dict, signature: Signature | None = None) -> Shapes:
@@ -238,8 +273,11 @@ def _parameter(found: Shapes, name: str, entry) -> int:
         return found.fresh(())
     _, ndim, ones = entry
     dims = [found.new_dim((name, i)) for i in range(ndim)]
-    for i in ones:  # a length of 1 is kept (and checked): it broadcasts
-        found.unify(dims[i], found.length(1))
+    for i in range(ndim):  # a length of 1 is kept (and checked): it broadcasts
+        if i in ones:
+            found.unify(dims[i], found.length(1))
+        else:
+            found.above_one.add(dims[i])
     return found.fresh(dims)
 
 
@@ -309,6 +347,7 @@ def _target(stmt, found: Shapes) -> None:
         version = found.fresh(())
         found.integers.add(version)
         found.version[stmt.target.id] = version
+        found.history.setdefault(stmt.target.id, set()).add(version)
 
 
 def _assignment(stmt, op, found: Shapes) -> None:
@@ -319,3 +358,4 @@ def _assignment(stmt, op, found: Shapes) -> None:
     reads[target] = version
     found.reads[id(stmt)] = reads
     found.assigned.setdefault(target, set()).add(id(stmt))
+    found.history.setdefault(target, set()).add(version)

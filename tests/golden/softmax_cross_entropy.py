@@ -3,7 +3,7 @@
 # Do not edit: it is regenerated whenever the source changes.
 
 import numpy as np
-from sourcegrad.runtime import extremum_grad, unbroadcast, unindex, unreduce
+from sourcegrad.runtime import extremum_grad, unbroadcast, unindex
 
 def grad_softmax_cross_entropy(logits, labels, bsoftmax_cross_entropy=1.0):
     # primal
@@ -28,8 +28,7 @@ def grad_softmax_cross_entropy(logits, labels, bsoftmax_cross_entropy=1.0):
     bshifted = unbroadcast(blogp, shifted)
     blog = unbroadcast(-blogp, log)
     btotal = blog / total
-    bexp = unreduce(btotal, exp, 1, True)
-    bshifted = bshifted + bexp * exp
+    bshifted = bshifted + btotal * exp
     # grad of: shifted = logits - np.max(logits, axis=1, keepdims=True)
     blogits = unbroadcast(bshifted, logits)
     bmaxval = unbroadcast(-bshifted, maxval)

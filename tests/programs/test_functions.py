@@ -530,6 +530,31 @@ def helper_writes_into_its_argument(x):
     return s + np.sum(y * x)
 
 
+def zero_first_of_a_copy(a):
+    a = a * 1.0  # a new array: the helper's own
+    a[0] = 0.0
+    return np.sum(a * a)
+
+
+def zero_first_of_a_view(a):
+    a = a[::-1]  # a view: still the caller's array
+    a[0] = 0.0
+    return np.sum(a)
+
+
+@program(arr(3))
+def helper_writes_into_a_copy_of_its_argument(x):
+    y = x * 2.0
+    return zero_first_of_a_copy(y) + np.sum(y * x)
+
+
+@program(arr(3), refused='may be a view of it')
+def helper_writes_into_a_view_of_its_argument(x):
+    y = x * 2.0
+    s = zero_first_of_a_view(y)
+    return s + np.sum(y * x)
+
+
 @program(arr(3), refused='comes from a call of your function')
 def write_through_an_alias_a_helper_returned(x):
     y = x * 2.0

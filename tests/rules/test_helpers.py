@@ -23,7 +23,7 @@ from sourcegrad.runtime import norm_grad, norm_grad_tangent, prod_grad, prod_gra
 #: differentiating them raises NoRuleError), and those of batched forward mode
 #: (only batched code calls them, and nothing differentiates it).
 NO_FORWARD_RULE = {prod_grad_tangent, norm_grad_tangent, runtime.nested_hvp,
-                   runtime.matmul_left_sum_tangent} | {
+                   runtime.matmul_left_sum_tangent, runtime.outer_sum_tangent} | {
     getattr(runtime_batched, name) for name in runtime_batched.__all__}
 
 
@@ -105,3 +105,33 @@ def test_second_order_helpers_keep_float32():
         assert got.dtype == np.float32, (ord, got.dtype)
     y = np.prod(x, axis=0)
     assert prod_grad_tangent(np.ones_like(y), x, y, t, 0).dtype == np.float32
+
+
+@pytest.mark.parametrize("turns", [0, 1, 5])
+def test_outer_sum_is_the_sum_of_outer_products(turns):
+    rng = np.random.default_rng(turns)
+    parts = [(rng.standard_normal(3), rng.standard_normal(4)) for _ in range(turns)]
+    expected = sum((np.outer(g, y) for g, y in parts), np.zeros((3, 4)))
+    np.testing.assert_allclose(np.zeros((3, 4)) + runtime.outer_sum(parts), expected,
+                               rtol=1e-13, atol=1e-13)
+
+
+def test_outer_sum_of_zeros_and_numbers():
+    """A tangent list may hold zeros (numbers) among its vectors: the sum is
+    taken product by product then."""
+    y = np.arange(4.0)
+    total = runtime.outer_sum([(np.ones(3), y), (0.0, y), (np.ones(3), 2.0 * y)])
+    np.testing.assert_allclose(total, 3.0 * np.outer(np.ones(3), y))
+
+
+def test_outer_sum_tangent_against_differences():
+    rng = np.random.default_rng(7)
+    gs, ys = rng.standard_normal((4, 3)), rng.standard_normal((4, 2))
+    dgs, dys = rng.standard_normal((4, 3)), rng.standard_normal((4, 2))
+
+    def total(s):
+        return runtime.outer_sum(list(zip(gs + s * dgs, ys + s * dys)))
+
+    tangent = runtime.outer_sum_tangent(list(zip(gs, ys)), list(zip(dgs, dys)))
+    np.testing.assert_allclose(tangent, (total(1e-6) - total(-1e-6)) / 2e-6, rtol=1e-6,
+                               atol=1e-8)

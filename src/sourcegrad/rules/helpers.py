@@ -18,7 +18,8 @@ import numpy as np
 from ..runtime import (
     above, add_at, below, between, cast_grad, cast_tangent, densify, dot_left, dot_right, either,
     extremum_grad, extremum_tangent, inner_left, inner_right, item, list_pop, matmul_left,
-    matmul_left_sum, matmul_left_sum_tangent, matmul_right, nested_grad, nested_hvp, norm_grad,
+    matmul_left_sum, matmul_left_sum_tangent, matmul_right, nested_grad,
+    outer_sum, outer_sum_tangent, nested_hvp, norm_grad,
     norm_grad_tangent, norm_tangent, owned, owned_tangent, pick, power_log, prod_grad,
     prod_grad_tangent, prod_tangent, rebroadcast, sign_safe_div, unbroadcast, unconcatenate,
     uncumsum, unhstack, unindex, unreduce, unstack, unsum, untranspose, unvstack, var_grad,
@@ -131,6 +132,11 @@ def owned_forward(y, g):
 @forward(matmul_left_sum)
 def matmul_left_sum_forward(z, parts, x):
     d[z] = matmul_left_sum_tangent(parts, d[parts], x)
+
+
+@forward(outer_sum)
+def outer_sum_forward(z, parts):
+    d[z] = outer_sum_tangent(parts, d[parts])
 
 
 @forward(owned_tangent)

@@ -22,7 +22,7 @@ from .registry import d, forward, reverse
 
 @reverse(np.sum)
 def sum(y, a, axis=None, dtype=None, *, keepdims=False, initial=None):
-    if axis is None and not keepdims:
+    if (axis is None and not keepdims) or keepdims is True:  # d[y] broadcasts as it is
         d[a] = np.broadcast_to(d[y], np.shape(a))
     else:
         d[a] = unreduce(d[y], a, axis, keepdims)
