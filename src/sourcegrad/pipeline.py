@@ -25,6 +25,7 @@ from .comprehensions import comprehensions
 from .emit import emit, to_source
 from .forward import forward
 from .forward_batched import forward_batched
+from .blocks import elementwise, in_blocks
 from .hoist import hoist
 from .names import MODULES, RESERVED, Namer, identifiers
 from .lower import lower
@@ -43,8 +44,9 @@ from . import runtime
 #: of ``reverse``).
 REVERSE_STAGES = (
     "parse", "check", "closures", "comprehensions", "lower", "normalize", "single_assignment",
-    "activity", "shapes", "hoist", "reverse", "accumulate", "optimize", "specialize", "emit", "load",
-)  # hoist, accumulate and specialize: in grad's own function only
+    "activity", "shapes", "hoist", "reverse", "accumulate", "optimize", "specialize", "blocks", "emit",
+    "load",
+)  # hoist, accumulate, specialize and blocks: in grad's own function only
 
 
 @dataclass
@@ -152,12 +154,22 @@ def compile_reverse(func, wrt=0, split=False, value=True, signature=None) -> Com
         _debug("reverse", grad_fn)
         grad_fn = optimize(grad_fn)
         if signature is not None:
-            grad_fn = specialize(grad_fn, signature, found.assumptions(_positional(fn)))
+            grad_fn = _specialized(grad_fn, fn, found, signature, returns_value, names, single)
         unit.functions.append((grad_fn, parsed, value))
         main = grad_fn.name
     compiled = _finish(unit, parsed, names, main, "Reverse-mode")
     compiled.manifest["value"] = returns_value
     return compiled
+
+
+def _specialized(grad_fn, fn, found, signature, returns_value, wrt, single):
+    """``grad_fn`` testing its arguments first (``specialize``), and taking
+    large arrays in blocks where it works element by element (``blocks``)."""
+    grad_fn = specialize(grad_fn, signature, found.assumptions(_positional(fn)))
+    arrays = [] if returns_value else elementwise(fn, found)
+    if not arrays or (single and wrt[0] not in arrays):  # (a number's gradient alone)
+        return grad_fn
+    return in_blocks(grad_fn, arrays, None if single else wrt)
 
 
 def _hoisted(fn, ops, active, found, names, parsed, signature):

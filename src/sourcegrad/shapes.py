@@ -260,6 +260,7 @@ def shapes(fn: gast.FunctionDef, ops: dict, signature: Signature | None = None) 
     for k, name in enumerate(params):
         entry = signature.params[k] if signature and k < len(signature.params) else None
         found.version[name] = _parameter(found, name, entry)
+        found.history[name] = {found.version[name]}
     _block(fn.body, ops, found)
     return found
 

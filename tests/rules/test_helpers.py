@@ -21,9 +21,11 @@ from sourcegrad.runtime import norm_grad, norm_grad_tangent, prod_grad, prod_gra
 
 #: Helpers with no forward rule: the second-order helpers (no third derivatives;
 #: differentiating them raises NoRuleError), and those of batched forward mode
-#: (only batched code calls them, and nothing differentiates it).
+#: (only batched code calls them, and nothing differentiates it), and
+#: ``in_blocks``, which only ``grad``'s specialized functions call.
 NO_FORWARD_RULE = {prod_grad_tangent, norm_grad_tangent, runtime.nested_hvp,
-                   runtime.matmul_left_sum_tangent, runtime.outer_sum_tangent} | {
+                   runtime.matmul_left_sum_tangent, runtime.outer_sum_tangent,
+                   runtime.in_blocks} | {
     getattr(runtime_batched, name) for name in runtime_batched.__all__}
 
 
