@@ -72,6 +72,60 @@ def test_forward_golden(name):
         "intended, rewrite the golden files with SOURCEGRAD_UPDATE_GOLDEN=1")
 
 
+def _specialized_inputs():
+    rng = np.random.default_rng(2)
+    return {
+        "matvec_tanh": (rng.standard_normal((3, 4)), rng.standard_normal(4)),
+        "softmax_cross_entropy": (rng.standard_normal((5, 3)), np.array([0, 2, 1, 1, 0])),
+        "rnn": _golden_inputs()["rnn"],
+        "smooth": (rng.standard_normal(6),),
+    }
+
+
+#: grad's own function, specialized to arguments like these (golden file
+#: ``<name>_specialized.py``): name -> wrt
+SPECIALIZED = {"matvec_tanh": 0, "softmax_cross_entropy": 0, "rnn": (0, 1, 3), "smooth": 0}
+
+
+def specialized_text(name: str) -> str:
+    from sourcegrad.signature import Signature
+
+    args = _specialized_inputs()[name]
+    return sourcegrad.api.derivative(getattr(functions, name), SPECIALIZED[name], "gradient",
+                                     signature=Signature.of(args)).text
+
+
+@pytest.mark.parametrize("name", sorted(SPECIALIZED))
+def test_specialized_golden(name):
+    path = GOLDEN / f"{name}_specialized.py"
+    text = specialized_text(name)
+    if UPDATE:
+        path.write_text(text)
+    assert path.is_file(), f"{path} is missing: run with SOURCEGRAD_UPDATE_GOLDEN=1"
+    assert text == path.read_text(), (
+        f"the specialized code for {name} differs from {path}; if the change is "
+        "intended, rewrite the golden files with SOURCEGRAD_UPDATE_GOLDEN=1")
+
+
+@pytest.mark.parametrize("name", sorted(SPECIALIZED))
+def test_specialized_golden_text_computes_the_gradients(name):
+    """The specialized golden text runs on arguments it was made for (and
+    raises Unspecialized on others); its gradients match central differences."""
+    from sourcegrad.runtime import Unspecialized
+    from tests.programs.helpers import numeric_grad
+
+    args = _specialized_inputs()[name]
+    namespace = {}
+    path = GOLDEN / f"{name}_specialized.py"
+    exec(compile(path.read_text(), path.name, "exec"), namespace)
+    grads = namespace[f"grad_{name}"](*args)
+    f, wrt = getattr(functions, name), SPECIALIZED[name]
+    for i, g in zip(*((wrt, grads) if isinstance(wrt, tuple) else ((wrt,), (grads,)))):
+        np.testing.assert_allclose(g, numeric_grad(f, args, {}, i), rtol=1e-6, atol=1e-8)
+    with pytest.raises(Unspecialized):
+        namespace[f"grad_{name}"](*[np.float64(1.5) for _ in args])
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_compiling_twice_gives_the_same_text(name):
     first = generated(name)

@@ -20,11 +20,15 @@ __all__ = [
     "between", "below", "above", "either", "inner_left", "inner_right", "matmul_left",
     "matmul_right", "dot_left", "dot_right", "power_log", "add_at", "item", "Grads",
     "densify", "pick", "owned", "owned_tangent", "matmul_left_sum", "matmul_left_sum_tangent",
-    "outer_sum", "outer_sum_tangent", "in_blocks", "BLOCKS",
+    "outer_sum", "outer_sum_tangent", "in_blocks", "BLOCKS", "ndarray",
     "rebroadcast", "zero_tangent", "list_pop",
     "extremum_tangent", "prod_tangent", "var_tangent", "norm_tangent", "cast_tangent",
     "prod_grad_tangent", "norm_grad_tangent", "nested_grad", "nested_hvp", "Unspecialized",
 ]
+
+
+#: The exact type the specialized code tests its arrays for (``type(x) is ndarray``).
+ndarray = np.ndarray
 
 
 class Unspecialized(Exception):

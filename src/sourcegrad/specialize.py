@@ -16,9 +16,9 @@ the test admits, the code below it computes exactly.
 >>> print(to_source(specialize(fn, signature, ["W.shape[1] == x.shape[0]"])))
 def grad_f(W, x, s):
     # the arguments this code was specialized for (others: Unspecialized)
-    if type(W) is not np.ndarray or W.ndim != 2:
+    if W.__class__ is not ndarray or W.ndim != 2:
         raise Unspecialized
-    if type(x) is not np.ndarray or x.ndim != 1:
+    if x.__class__ is not ndarray or x.ndim != 1:
         raise Unspecialized
     if not W.shape[1] == x.shape[0]:
         raise Unspecialized
@@ -49,9 +49,9 @@ def specialize(fn: gast.FunctionDef, signature, assumptions: list) -> gast.Funct
         if entry is None or name not in read:
             continue
         if entry[0] == "ndarray":
-            tests.append(f"type({name}) is not np.ndarray or {name}.ndim != {entry[1]}")
+            tests.append(f"{name}.__class__ is not ndarray or {name}.ndim != {entry[1]}")
         else:
-            tests.append(f"type({name}) is not {_NUMBERS[entry[0]]}")
+            tests.append(f"{name}.__class__ is not {_NUMBERS[entry[0]]}")
     tests += [f"not {test}" for test in assumptions]
     if not tests:
         return fn

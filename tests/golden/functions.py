@@ -57,3 +57,7 @@ def write_in_a_loop(x):
     for i in range(1, x.shape[0]):
         y[i] = y[i - 1] * x[i]
     return np.sum(y)
+
+
+def smooth(x):
+    return np.sum(np.sin(x) * np.exp(-x * x) + x ** 2)
