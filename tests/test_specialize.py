@@ -978,3 +978,13 @@ def test_broadcasting_shapes_on_one_grad_object(calls):
             assert_like(g, x)
             close(g, numeric_grad(broadcast_mix, args, {}, k), 1e-5)
             close(g, sg.vjp(broadcast_mix, *args)[1](1.0)[k], 1e-9)
+
+
+def test_source_shows_the_version_grad_runs():
+    args = _rnn_args()
+    text = sg.source(rnn, mode="gradient", wrt=(0, 1, 2), args=args)
+    assert text == specialized(rnn, (0, 1, 2), args).text
+    assert "raise Unspecialized" in text and "raise Unspecialized" not in sg.source(
+        rnn, mode="gradient", wrt=(0, 1, 2))
+    with pytest.raises(sg.SourceGradError, match="mode='gradient'"):
+        sg.source(rnn, wrt=0, args=args)

@@ -476,8 +476,15 @@ def _unaliased(grads, args, cotangent) -> tuple:
     return tuple(out)
 
 
-def source(func, mode="reverse", wrt=0) -> str:
-    """The text of the generated derivative module."""
+def source(func, mode="reverse", wrt=0, args=None) -> str:
+    """The text of the generated derivative module; with ``args`` (mode
+    "gradient"), of ``grad``'s function specialized to arguments like them,
+    the one ``grad(func, wrt)(*args)`` runs."""
+    if args is not None:
+        if mode != "gradient":
+            raise SourceGradError("source: args= goes with mode='gradient' (grad's function "
+                                  "specialized to such arguments)")
+        return derivative(func, wrt, mode, signature=Signature.of(args)).text
     return derivative(func, wrt, mode).text
 
 
@@ -670,6 +677,7 @@ class Differentiable:
         functools.update_wrapper(self, func)
         self.__wrapped__ = func
         self.wrt = wrt
+        self._grad = self._value_and_grad = None
         self.modes = (modes,) if isinstance(modes, str) else tuple(modes)
         for mode in self.modes:
             if mode not in ("reverse", "forward"):
@@ -680,10 +688,14 @@ class Differentiable:
         return self.__wrapped__(*args, **kwargs)
 
     def grad(self, *args, **kwargs):
-        return grad(self.__wrapped__, self.wrt)(*args, **kwargs)
+        if self._grad is None:  # one, that keeps the version it last ran
+            self._grad = grad(self.__wrapped__, self.wrt)
+        return self._grad(*args, **kwargs)
 
     def value_and_grad(self, *args, **kwargs):
-        return value_and_grad(self.__wrapped__, self.wrt)(*args, **kwargs)
+        if self._value_and_grad is None:
+            self._value_and_grad = value_and_grad(self.__wrapped__, self.wrt)
+        return self._value_and_grad(*args, **kwargs)
 
     def vjp(self, *args, **kwargs):
         return vjp(self.__wrapped__, *args, **kwargs)
