@@ -175,7 +175,8 @@ def _substitute(node, site: Site):
 
 def _summed(call, axes):
     """``unbroadcast(g, x)`` as the sum it is, where the axes are known: over
-    the leading axes, or keeping those where ``x`` has length 1."""
+    the leading axes, or keeping those where ``x`` has length 1 (``g`` is the
+    adjoint of an array: ``g.sum(...)``, without ``np.sum``'s dispatch)."""
     if axes is None or (axes[0] and axes[1]) or not (axes[0] or axes[1]):
         return call
     lead, ones = axes
@@ -183,8 +184,8 @@ def _summed(call, axes):
     keywords = [gast.keyword(arg="axis", value=_literal(axis[0] if len(axis) == 1 else axis))]
     if ones:
         keywords.append(gast.keyword(arg="keepdims", value=_literal(True)))
-    func = gast.Attribute(value=_load("np"), attr="sum", ctx=gast.Load())
-    return gast.Call(func=func, args=[call.args[0]], keywords=keywords)
+    func = gast.Attribute(value=call.args[0], attr="sum", ctx=gast.Load())  # an array's
+    return gast.Call(func=func, args=[], keywords=keywords)
 
 
 class _Zero(Exception):

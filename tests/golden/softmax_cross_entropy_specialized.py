@@ -3,7 +3,7 @@
 # Do not edit: it is regenerated whenever the source changes.
 
 import numpy as np
-from sourcegrad.runtime import Unspecialized, extremum_grad, ndarray, unindex
+from sourcegrad.runtime import Unspecialized, ndarray, unindex
 
 def grad_softmax_cross_entropy(logits, labels):
     # the arguments this code was specialized for (others: Unspecialized)
@@ -28,10 +28,11 @@ def grad_softmax_cross_entropy(logits, labels):
     blogp_item = np.broadcast_to(bmean / np.size(logp_item), np.shape(logp_item))
     blogp = unindex(blogp_item, logp, (arange, labels))
     # grad of: logp = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
-    blog = np.sum(-blogp, axis=1, keepdims=True)
+    blog = (-blogp).sum(axis=1, keepdims=True)
     btotal = blog / total
     bshifted = blogp + btotal * exp
     # grad of: shifted = logits - np.max(logits, axis=1, keepdims=True)
-    bmaxval = np.sum(-bshifted, axis=1, keepdims=True)
-    blogits = bshifted + extremum_grad(bmaxval, logits, maxval, 1, True)
+    bmaxval = (-bshifted).sum(axis=1, keepdims=True)
+    ties = logits == maxval
+    blogits = bshifted + ties * (bmaxval / ties.sum(axis=1, keepdims=True, dtype=logits.dtype))
     return blogits

@@ -74,7 +74,10 @@ def mean_forward(y, a, axis=None, dtype=None, *, keepdims=False):
 
 @reverse(np.max, np.amax)
 def max(y, a, axis=None, *, keepdims=False, initial=None):
-    if initial is None:
+    if initial is None and keepdims is True and ndim(a) >= 1:  # y broadcasts against a
+        ties = a == y
+        d[a] = ties * (d[y] / ties.sum(axis=axis, keepdims=True, dtype=a.dtype))
+    elif initial is None:
         d[a] = extremum_grad(d[y], a, y, axis, keepdims)
     else:
         d[a] = extremum_grad(d[y], a, y, axis, keepdims, initial)
@@ -90,7 +93,10 @@ def max_forward(y, a, axis=None, *, keepdims=False, initial=None):
 
 @reverse(np.min, np.amin)
 def min(y, a, axis=None, *, keepdims=False, initial=None):
-    if initial is None:
+    if initial is None and keepdims is True and ndim(a) >= 1:  # y broadcasts against a
+        ties = a == y
+        d[a] = ties * (d[y] / ties.sum(axis=axis, keepdims=True, dtype=a.dtype))
+    elif initial is None:
         d[a] = extremum_grad(d[y], a, y, axis, keepdims)
     else:
         d[a] = extremum_grad(d[y], a, y, axis, keepdims, initial)
