@@ -42,18 +42,19 @@ def generated(name: str) -> str:
     return sourcegrad.source(getattr(functions, name), wrt=CASES[name])
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
-def test_golden(name):
-    path = GOLDEN / f"{name}.py"
-    text = generated(name)
+def check_golden(path: Path, text: str) -> None:
+    """``text`` is the golden file's (which ``SOURCEGRAD_UPDATE_GOLDEN=1`` rewrites)."""
     if UPDATE:
         path.write_text(text)
     assert path.is_file(), f"{path} is missing: run with SOURCEGRAD_UPDATE_GOLDEN=1"
-    expected = path.read_text()
-    assert text == expected, (
-        f"the generated code for {name} differs from {path}; if the change is intended, "
-        "rewrite the golden files with SOURCEGRAD_UPDATE_GOLDEN=1"
-    )
+    assert text == path.read_text(), (
+        f"the generated code differs from {path}; if the change is intended, rewrite "
+        "the golden files with SOURCEGRAD_UPDATE_GOLDEN=1")
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_golden(name):
+    check_golden(GOLDEN / f"{name}.py", generated(name))
 
 
 #: forward mode: name in functions.py -> wrt (golden file ``<name>_forward.py``)
@@ -62,14 +63,8 @@ FORWARD = {"matvec_tanh": (0, 1), "huber": 0}
 
 @pytest.mark.parametrize("name", sorted(FORWARD))
 def test_forward_golden(name):
-    path = GOLDEN / f"{name}_forward.py"
-    text = sourcegrad.source(getattr(functions, name), mode="forward", wrt=FORWARD[name])
-    if UPDATE:
-        path.write_text(text)
-    assert path.is_file(), f"{path} is missing: run with SOURCEGRAD_UPDATE_GOLDEN=1"
-    assert text == path.read_text(), (
-        f"the generated forward code for {name} differs from {path}; if the change is "
-        "intended, rewrite the golden files with SOURCEGRAD_UPDATE_GOLDEN=1")
+    check_golden(GOLDEN / f"{name}_forward.py",
+                 sourcegrad.source(getattr(functions, name), mode="forward", wrt=FORWARD[name]))
 
 
 def _specialized_inputs():
@@ -97,14 +92,7 @@ def specialized_text(name: str) -> str:
 
 @pytest.mark.parametrize("name", sorted(SPECIALIZED))
 def test_specialized_golden(name):
-    path = GOLDEN / f"{name}_specialized.py"
-    text = specialized_text(name)
-    if UPDATE:
-        path.write_text(text)
-    assert path.is_file(), f"{path} is missing: run with SOURCEGRAD_UPDATE_GOLDEN=1"
-    assert text == path.read_text(), (
-        f"the specialized code for {name} differs from {path}; if the change is "
-        "intended, rewrite the golden files with SOURCEGRAD_UPDATE_GOLDEN=1")
+    check_golden(GOLDEN / f"{name}_specialized.py", specialized_text(name))
 
 
 @pytest.mark.parametrize("name", sorted(SPECIALIZED))

@@ -529,10 +529,9 @@ def matmul_left_sum(parts, x):
     (a loop's accumulation, see ``accumulate``): one product of the stacked
     factors when every ``g`` and ``y`` is a vector and ``x`` a matrix."""
     if parts and type(x) is np.ndarray and x.ndim == 2:
-        gs, ys = zip(*parts)
-        if all(type(g) is np.ndarray and g.ndim == 1 for g in gs) and all(
-                type(y) is np.ndarray and y.ndim == 1 for y in ys):
-            return np.array(gs).T @ np.array(ys)
+        found = _stacked_outer(parts)
+        if found is not None:
+            return found
     total = 0.0
     for g, y in parts:
         total = total + matmul_left(g, x, y)
@@ -634,14 +633,23 @@ def outer_sum(parts):
     vectors, ``G.T @ Y``."""
     if not parts:
         return 0.0
-    gs, ys = zip(*parts)
-    if all(type(g) is np.ndarray and g.ndim == 1 for g in gs) and all(
-            type(y) is np.ndarray and y.ndim == 1 for y in ys):
-        return np.array(gs).T @ np.array(ys)
+    found = _stacked_outer(parts)
+    if found is not None:
+        return found
     total = 0.0
     for g, y in parts:
         total = total + np.multiply.outer(g, y)
     return total
+
+
+def _stacked_outer(parts):
+    """``G.T @ Y`` of the stacked vectors of the pairs ``(g, y)``; ``None``
+    unless every one is a 1-d array."""
+    gs, ys = zip(*parts)
+    if all(type(g) is np.ndarray and g.ndim == 1 for g in gs) and all(
+            type(y) is np.ndarray and y.ndim == 1 for y in ys):
+        return np.array(gs).T @ np.array(ys)
+    return None
 
 
 def outer_sum_tangent(parts, dparts):
