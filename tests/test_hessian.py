@@ -90,18 +90,18 @@ def test_check_grads_order_two_can_fail():
     def f(x):
         return np.sum(x ** 3)
 
-    original = sg.api.hvp
+    original = sg.jacobians.hvp
 
     def wrong_hvp(func, wrt=0):
         inner = original(func, wrt)
         return lambda *args: 1.01 * inner(*args)
 
-    sg.api.hvp = wrong_hvp
+    sg.jacobians.hvp = wrong_hvp
     try:
         with pytest.raises(AssertionError, match="Hessian-vector product"):
             sg.check_grads(f, (np.array([0.5, 1.5]),), order=2)
     finally:
-        sg.api.hvp = original
+        sg.jacobians.hvp = original
 
 
 def test_hessian_of_a_non_scalar_function_is_an_error():

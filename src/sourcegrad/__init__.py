@@ -6,9 +6,8 @@ it like any module.  See README.md and DESIGN.md.
 
 __version__ = "0.1.0"
 
-from .api import (  # noqa: E402
-    differentiate, grad, hessian, hvp, jacobian, jvp, source, value_and_grad, vjp,
-)
+from .api import differentiate, grad, jvp, source, value_and_grad, vjp  # noqa: E402
+from .jacobians import hessian, hvp, jacobian  # noqa: E402
 from .errors import SourceGradError  # noqa: E402
 from .runtime import stop_gradient  # noqa: E402
 from .testing import check_grads  # noqa: E402

@@ -130,7 +130,8 @@ def _projection(f, args, dirs, u, y, mode) -> float:
 def _check_second(f, args, eps, rtol, atol, seed, trials) -> None:
     """Hessian-vector products of ``<u, f>`` against differences of its gradient,
     for each differentiable argument."""
-    from .api import grad, hvp
+    from .api import grad
+    from .jacobians import hvp
 
     rng = np.random.default_rng(seed + 1)
     y = f(*args)
