@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import sourcegrad as sg
-from sourcegrad import api, runtime
+from sourcegrad import api, jacobians, runtime
 from sourcegrad import runtime_batched as rb
 from sourcegrad.batched_jacobian import jacobian_batched
 from tests.test_hessian import gradient_differences
@@ -95,7 +95,7 @@ def test_hessian_batched(f, args, position, monkeypatch):
     d = api.derivative(f, position, "gradient")
     assert not d.value
     assert jacobian_batched(d.function, position, args, {}) is not None
-    monkeypatch.setattr(api, "_hvp", _no_hvp)
+    monkeypatch.setattr(jacobians, "_hvp", _no_hvp)
     H = sg.hessian(f, wrt=position)(*args)
     monkeypatch.undo()
     x = np.asarray(args[position])
@@ -143,7 +143,7 @@ def test_the_column_loop_where_batching_does_not_apply(f):
         assert not d.value and jacobian_batched(d.function, 0, (x,), {}) is None
     else:
         assert d.value
-    assert api._hessian_batched(f, 0, (x,), 0) is None
+    assert jacobians._hessian_batched(f, 0, (x,), 0) is None
     H = sg.hessian(f)(x)
     np.testing.assert_allclose(H, gradient_differences(f, (x,), 0), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(H, columns_of_hvps(f, (x,), 0), rtol=1e-10, atol=1e-12)

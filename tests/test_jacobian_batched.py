@@ -2,7 +2,7 @@
 
 - ``test_rule_batched``: every case of the rule table (``rules/specs.py``)
   whose function is batch-safe: the batched Jacobian against the column
-  loop (``api._jacobian_forward``, tight tolerance) and against central
+  loop (``jacobians._jacobian_forward``, tight tolerance) and against central
   differences, element by element; the one row that is not batch-safe
   (``nested_grad``) is refused, and still gets its Jacobian.
 - ``test_program_batched``: every program of the corpora
@@ -33,7 +33,7 @@ from sourcegrad import rules
 from sourcegrad.rules import d
 from sourcegrad.rules.registry import parse_template
 from sourcegrad.runtime import unreduce
-from sourcegrad.api import _jacobian_forward
+from sourcegrad.jacobians import _jacobian_forward
 from sourcegrad.batched_jacobian import _seedable, jacobian_batched, prefer_rows
 from sourcegrad.forward_batched import NotBatchable
 from sourcegrad.pipeline import compile_forward
