@@ -988,3 +988,23 @@ def test_source_shows_the_version_grad_runs():
         rnn, mode="gradient", wrt=(0, 1, 2))
     with pytest.raises(sg.SourceGradError, match="mode='gradient'"):
         sg.source(rnn, wrt=0, args=args)
+
+
+def product_sum(W, x):
+    return np.sum(W * x)
+
+
+def test_a_gradient_equal_to_an_argument_is_not_the_argument():
+    """The gradient of sum(W * x) w.r.t. W is x's values: never x itself."""
+    W, x = np.ones((2, 3)), np.arange(6.0).reshape(2, 3)
+    g = sg.grad(product_sum)(W, x)
+    assert g is not x and not np.shares_memory(g, x)
+    np.testing.assert_array_equal(g, x)
+
+
+def test_a_new_array_is_returned_as_it_is():
+    args = (np.ones((3, 4)), np.arange(4.0))
+    d = specialized(tanh_sum, 0, args)
+    assert d.new is True
+    g = sg.grad(tanh_sum)(*args)
+    assert g.flags.owndata and not any(np.shares_memory(g, a) for a in args)

@@ -38,6 +38,7 @@ class Derivative:
         self.positions = (tuple(params.index(n) for n in self.wrt)
                           if all(n in params for n in self.wrt) else None)
         self.last_position = max(self.positions or (-1,))
+        self.first = self.positions[0] if self.positions else len(params)  # (none: past all)
         self.watches = loaded.restored.watches
         self.fast = self._fast()
         if isinstance(found["function"], (tuple, list)):
@@ -45,6 +46,7 @@ class Derivative:
             return
         self.function = getattr(module, found["function"])
         self.value = found.get("value", True)  # False: grad's function, the gradient alone
+        self.new = found.get("new", False)  # it returns a new array (specialize.new_array)
         self.seed = self.function.__code__.co_varnames[self.function.__code__.co_argcount - 1]
 
     @property
@@ -299,19 +301,20 @@ def grad(func, wrt=0):
         if not fresh and (d is None or not d.current()):
             d = _specialized(func, wrt, args)
         try:
-            grads = _run(d, args, kwargs)[1] if d.value else d.function(*args, **kwargs)
+            if d.value:
+                grads = _run(d, args, kwargs)[1]
+            else:
+                grads = d.function(*args, **kwargs) if kwargs else d.function(*args)
         except Unspecialized:
             d, grads = _respecialized(func, wrt, d, args, kwargs)
-        if single and not kwargs and type(grads) is _ndarray and grads.base is None:
-            position = d.positions[0] if d.positions else len(args)
-            x = args[position] if position < len(args) else None
-            if type(x) is _ndarray and grads.dtype is x.dtype and grads.shape == x.shape:
-                for a in args:  # the common case, checked as _matched and _fresh would
-                    if a is grads:
-                        break
-                else:
-                    return grads
-        elif not single and not kwargs and _ready(grads, args, d):
+        if single and not kwargs and d.first < len(args):
+            x = args[d.first]  # the common case, checked as _matched and _fresh would:
+            if d.new and type(grads) is _ndarray and type(x) is _ndarray and (
+                    grads.dtype is x.dtype and grads.shape == x.shape):  # new by its making
+                return grads
+            if _ready((grads,), args, (d.first,)):
+                return grads
+        elif not single and not kwargs and _ready(grads, args, d.positions):
             return grads
         grads = _matched(d, args, kwargs, grads, single)
         if single:
@@ -321,13 +324,12 @@ def grad(func, wrt=0):
     return grad_f
 
 
-def _ready(grads, args, d) -> bool:
+def _ready(grads, args, positions) -> bool:
     """Whether the tuple ``grads`` already is what ``_matched`` and
     ``_unaliased`` would return (the common case): each a new array (owning
-    its memory) with the shape and dtype of its argument, none of them an
-    argument or another."""
-    positions = d.positions
-    if positions is None or d.last_position >= len(args):
+    its memory) with the shape and dtype of its argument (at ``positions`` in
+    ``args``), none of them an argument or another."""
+    if positions is None or max(positions) >= len(args):
         return False
     for k, g in enumerate(grads):
         x = args[positions[k]]

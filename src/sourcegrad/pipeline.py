@@ -35,7 +35,7 @@ from .parse import parse
 from .primitives import primitives
 from .reverse import reverse, reverse_split
 from .shapes import shapes
-from .specialize import specialize
+from .specialize import new_array, specialize
 from .cache import Origins, manifest
 from .ssa import single_assignment
 from . import runtime
@@ -159,6 +159,8 @@ def compile_reverse(func, wrt=0, split=False, value=True, signature=None) -> Com
         main = grad_fn.name
     compiled = _finish(unit, parsed, names, main, "Reverse-mode")
     compiled.manifest["value"] = returns_value
+    if signature is not None and not split and single:  # see api.grad
+        compiled.manifest["new"] = new_array(unit.functions[0][0])
     return compiled
 
 

@@ -28,6 +28,7 @@ def grad_f(W, x, s):
 from __future__ import annotations
 
 import gast
+import numpy as np
 
 from .emit import comment
 from .trees import clone
@@ -62,3 +63,41 @@ def specialize(fn: gast.FunctionDef, signature, assumptions: list) -> gast.Funct
     guard = gast.parse(f"if not ({' and '.join(tests)}):\n    raise Unspecialized").body[0]
     fn.body.insert(0, guard)
     return fn
+
+
+#: Calls whose result is a new array (given arrays): NumPy's ufuncs aside.
+_NEW = {"sum", "dot", "matmul", "outer", "zeros_like", "outer_sum", "matmul_left_sum",
+        "in_blocks"}
+
+
+def new_array(fn: gast.FunctionDef) -> bool:
+    """Whether ``fn`` returns one name that every assignment to it makes a new
+    array (arithmetic, a NumPy ufunc, a sum, a product; or an update in
+    place of such an array): never an argument's memory.
+
+    >>> new_array(gast.parse("def g(W, x):\\n    bW = x[:, None] * W\\n    return bW").body[0])
+    True
+    >>> new_array(gast.parse("def g(W, x):\\n    bW = x\\n    return bW").body[0])
+    False
+    """
+    last = fn.body[-1] if fn.body else None
+    if not (isinstance(last, gast.Return) and isinstance(last.value, gast.Name)):
+        return False
+    name = last.value.id
+    params = {a.id for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs}
+    values = [node.value for node in gast.walk(fn) if isinstance(node, gast.Assign)
+              and any(isinstance(t, gast.Name) and t.id == name for t in node.targets)]
+    return name not in params and bool(values) and all(_allocates(v) for v in values)
+
+
+def _allocates(value) -> bool:
+    if isinstance(value, (gast.BinOp, gast.UnaryOp)):
+        return True
+    if not isinstance(value, gast.Call):
+        return False
+    func = value.func
+    name = func.attr if isinstance(func, gast.Attribute) else getattr(func, "id", None)
+    if isinstance(func, gast.Attribute) and not (
+            isinstance(func.value, gast.Name) and func.value.id == "np") and name != "sum":
+        return False
+    return name in _NEW or isinstance(getattr(np, name or "", None), np.ufunc)
