@@ -308,9 +308,11 @@ def grad(func, wrt=0):
         except Unspecialized:
             d, grads = _respecialized(func, wrt, d, args, kwargs)
         if single and not kwargs and d.first < len(args):
-            x = args[d.first]  # the common case, checked as _matched and _fresh would:
+            x = args[d.first]  # the common cases, checked as _matched and _fresh would:
             if d.new and type(grads) is _ndarray and type(x) is _ndarray and (
                     grads.dtype is x.dtype and grads.shape == x.shape):  # new by its making
+                return grads
+            if type(grads) is float and type(x) is float:  # a number's (a new object)
                 return grads
             if _ready((grads,), args, (d.first,)):
                 return grads
