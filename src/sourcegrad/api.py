@@ -119,7 +119,8 @@ def _key(wrt):
 def derivative(func, wrt=0, mode="reverse", split=False, signature=None) -> Derivative:
     """The compiled derivative of ``func`` (compiled on first request); with
     ``split``, its primal and adjoint parts; with a ``signature``
-    (``shapes.Signature``, mode "gradient" only), specialized to it."""
+    (``signature.Signature``; modes "gradient" and "reverse"), specialized
+    to it."""
     if mode not in ("reverse", "forward", "batched", "gradient"):  # see variant
         raise SourceGradError(f"mode must be 'reverse', 'gradient', 'forward' or 'batched', "
                               f"not {mode!r}")
@@ -270,9 +271,13 @@ def value_and_grad(func, wrt=0):
         if last and last[0].current():
             d = last[0]
         else:
-            d = derivative(func, wrt)
+            d = _specialized(func, wrt, args, "reverse")
             last[:] = [d]
-        value, grads = _run(d, args, kwargs)
+        try:
+            value, grads = _run(d, args, kwargs)
+        except Unspecialized:
+            d, (value, grads) = _respecialized(func, wrt, d, args, kwargs, "reverse")
+            last[:] = [d]
         grads = _matched(d, args, kwargs, grads, single)
         if single:
             return value, _fresh(grads, args, kwargs)
@@ -299,14 +304,14 @@ def grad(func, wrt=0):
                     fresh = False
                     break
         if not fresh and (d is None or not d.current()):
-            d = _specialized(func, wrt, args)
+            d = _specialized(func, wrt, args, "gradient")
         try:
             if d.value:
                 grads = _run(d, args, kwargs)[1]
             else:
                 grads = d.function(*args, **kwargs) if kwargs else d.function(*args)
         except Unspecialized:
-            d, grads = _respecialized(func, wrt, d, args, kwargs)
+            d, grads = _respecialized(func, wrt, d, args, kwargs, "gradient")
         if single and not kwargs and d.first < len(args):
             x = args[d.first]  # the common cases, checked as _matched and _fresh would:
             if d.new and type(grads) is _ndarray and type(x) is _ndarray and (
@@ -352,35 +357,38 @@ def _gradient(d, args, kwargs):
     return d.function(*args, **kwargs)
 
 
-def _specialized(func, wrt, args) -> Derivative:
-    """``grad``'s function for arguments like ``args``: specialized to their
-    signature, unless ``func``'s general one was built ahead of time (a
-    deployment compiles nothing)."""
-    general = derivative(func, wrt, "gradient") if _built_ahead(func, wrt) else None
-    return general or derivative(func, wrt, "gradient", signature=Signature.of(args))
+def _specialized(func, wrt, args, mode) -> Derivative:
+    """``grad``'s (mode "gradient") or ``value_and_grad``'s ("reverse")
+    function for arguments like ``args``: specialized to their signature,
+    unless ``func``'s general one was built ahead of time (a deployment
+    compiles nothing)."""
+    general = derivative(func, wrt, mode) if _built_ahead(func, wrt, mode) else None
+    return general or derivative(func, wrt, mode, signature=Signature.of(args))
 
 
-def _built_ahead(func, wrt) -> bool:
+def _built_ahead(func, wrt, mode) -> bool:
     from .load import is_built
 
     target = func.__wrapped__ if isinstance(func, Differentiable) else func
+    options = (mode, _key(wrt), False)
     return isinstance(target, types.FunctionType) and is_built(
-        target, ("gradient", _key(wrt), False), variant(target, ("gradient", _key(wrt), False))[0])
+        target, options, variant(target, options)[0])
 
 
-def _respecialized(func, wrt, d, args, kwargs):
-    """The version of ``grad``'s function for ``args``, which ``d`` does not
-    fit, and the gradient it gives: one specialized to their signature, else
+def _respecialized(func, wrt, d, args, kwargs, mode):
+    """The version of the function of ``mode`` for ``args``, which ``d`` does
+    not fit, and what it returns: one specialized to their signature, else
     the general one."""
+    run = _gradient if mode == "gradient" else _run
     signature = Signature.of(args)
     if (signature.params,) != d.options[3:]:
-        other = derivative(func, wrt, "gradient", signature=signature)
+        other = derivative(func, wrt, mode, signature=signature)
         try:
-            return other, _gradient(other, args, kwargs)
+            return other, run(other, args, kwargs)
         except Unspecialized:
             pass
-    general = derivative(func, wrt, "gradient")
-    return general, _gradient(general, args, kwargs)
+    general = derivative(func, wrt, mode)
+    return general, run(general, args, kwargs)
 
 
 def vjp(func, *args, **kwargs):
