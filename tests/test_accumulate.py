@@ -104,3 +104,38 @@ def test_matmul_left_sum_tangent_against_differences():
     expected = (at(1e-6) - at(-1e-6)) / 2e-6
     np.testing.assert_allclose(runtime.matmul_left_sum_tangent(parts, dparts, x), expected,
                                rtol=1e-7, atol=1e-9)
+
+
+def _transformed(source: str) -> str:
+    import gast
+
+    from sourcegrad.accumulate import defer_accumulations
+    from sourcegrad.emit import to_source
+
+    return to_source(defer_accumulations(gast.parse(source).body[0]))
+
+
+@pytest.mark.parametrize("loop", ["range(n)", "reversed(range(n))", "range(2, n)",
+                                  "reversed(range(1, n, 2))"])
+def test_a_row_of_zeros_visited_once_is_written(loop):
+    text = _transformed(f"def g(G, n):\n    bX = zeros_like(G)\n    for t in {loop}:\n"
+                        "        bX[t] += G[t] * 2.0\n    return bX")
+    assert "bX[t] = G[t] * 2.0" in text
+
+
+@pytest.mark.parametrize("source", [
+    # a negative start: t = -2 and t = 1 may be one row
+    "def g(G, n):\n    bX = zeros_like(G)\n    for t in range(-2, n):\n"
+    "        bX[t] += G[t]\n    return bX",
+    # the row was not zero before the loop
+    "def g(G, n):\n    bX = zeros_like(G)\n    bX += G\n    for t in range(n):\n"
+    "        bX[t] += G[t]\n    return bX",
+    # the loop reads the array too
+    "def g(G, n):\n    bX = zeros_like(G)\n    for t in range(n):\n"
+    "        bX[t] += G[t] + bX[0]\n    return bX",
+    # another index than the loop's
+    "def g(G, n):\n    bX = zeros_like(G)\n    for t in range(n):\n"
+    "        bX[0] += G[t]\n    return bX",
+])
+def test_other_rows_keep_adding(source):
+    assert "] += G[" in _transformed(source)

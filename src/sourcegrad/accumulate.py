@@ -9,7 +9,9 @@ instead, and after the loop one product sums them all (``matmul_left_sum``,
 ``outer_sum``: the stacked factors, ``G.T @ H``), as a hand-written RNN
 gradient does with ``da.T @ hs``.  A factor is copied when it is kept only
 if a later update in place may reach its array (``shared_with_updates``);
-the factor ``W`` must not change in the loop.
+the factor ``W`` must not change in the loop.  And a loop over the indices
+of ``range(n)`` that adds into row ``t`` of an array of zeros
+(``bX[t] += g``) writes the row (``bX[t] = g``): each is visited once.
 
 >>> import gast
 >>> from sourcegrad.emit import to_source
@@ -59,10 +61,60 @@ def _block(body: list, namer: Namer, shared: set) -> list:
             if isinstance(getattr(stmt, field, None), list):
                 setattr(stmt, field, _block(getattr(stmt, field), namer, shared))
         if isinstance(stmt, gast.For):
+            _write_rows(stmt, _zeroed(out))
             out.extend(_loop(stmt, namer, shared))
         else:
             out.append(stmt)
     return out
+
+
+def _zeroed(before: list) -> set:
+    """Names that the last statements of ``before`` set to zeros
+    (``X = zeros_like(...)``) and that nothing after reads."""
+    out, seen = set(), set()
+    for stmt in reversed(before):
+        if (isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name)
+                and isinstance(stmt.value, gast.Call) and isinstance(stmt.value.func, gast.Name)
+                and stmt.value.func.id == "zeros_like" and stmt.targets[0].id not in seen):
+            out.add(stmt.targets[0].id)
+        seen |= {n.id for n in gast.walk(stmt) if isinstance(n, gast.Name)}
+    return out
+
+
+def _write_rows(loop: gast.For, zeroed: set) -> None:
+    """In a loop over distinct indices ``t >= 0``, ``X[t] += g`` into an array
+    of zeros that the loop touches nowhere else is ``X[t] = g``: each row is
+    written once (no addition, no temporary)."""
+    if not (_distinct(loop.iter) and isinstance(loop.target, gast.Name)):
+        return
+    for k, stmt in enumerate(loop.body):
+        if not (isinstance(stmt, gast.AugAssign) and isinstance(stmt.op, gast.Add)
+                and isinstance(stmt.target, gast.Subscript)
+                and isinstance(stmt.target.value, gast.Name)
+                and isinstance(stmt.target.slice, gast.Name)
+                and stmt.target.slice.id == loop.target.id):
+            continue
+        name = stmt.target.value.id
+        uses = [n for n in gast.walk(loop) if isinstance(n, gast.Name) and n.id == name]
+        if name in zeroed and len(uses) == 1:
+            loop.body[k] = gast.Assign(targets=[stmt.target], value=stmt.value,
+                                       type_comment=None)
+
+
+def _distinct(iterator) -> bool:
+    """Whether ``iterator`` is ``range(n)`` or ``reversed(range(n))`` (indices
+    from 0, each once; a start or step that is a non-negative constant too)."""
+    if (isinstance(iterator, gast.Call) and isinstance(iterator.func, gast.Name)
+            and iterator.func.id == "reversed" and len(iterator.args) == 1):
+        iterator = iterator.args[0]
+    if not (isinstance(iterator, gast.Call) and isinstance(iterator.func, gast.Name)
+            and iterator.func.id == "range" and 1 <= len(iterator.args) <= 3
+            and not iterator.keywords):
+        return False
+    rest = iterator.args[:1] if len(iterator.args) > 1 else []
+    rest += iterator.args[2:]
+    return all(isinstance(a, gast.Constant) and type(a.value) is int and a.value >= 0
+               for a in rest) and not (len(iterator.args) == 3 and iterator.args[2].value == 0)
 
 
 def _loop(loop: gast.For, namer: Namer, shared: set) -> list:

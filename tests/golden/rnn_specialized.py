@@ -44,7 +44,7 @@ def grad_rnn(W, U, x, h0):
         # grad of: h = np.tanh(W @ h + U @ x[t])
         badd = bh * (1.0 - h * h)
         h = tape.pop()
-        bmatmul_1_rows[t] += badd
+        bmatmul_1_rows[t] = badd
         bW_terms.append((badd, h))
         bh = badd @ W
     bW += outer_sum(bW_terms)
