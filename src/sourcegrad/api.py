@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import builtins
 import functools
+import inspect
 import types
 import weakref
 
@@ -212,8 +213,6 @@ def _container(g, x):
 
 
 def _params(derivative, args, kwargs):
-    import inspect
-
     sig = inspect.signature(derivative.func)
     bound = sig.bind(*args, **kwargs)
     bound.apply_defaults()
@@ -421,8 +420,11 @@ def vjp(func, *args, **kwargs):
 
 
 def _params_of(func, args, kwargs) -> dict:
-    import inspect
-
+    """The arguments of a call of ``func``, by parameter name (defaults too)."""
+    code = func.__code__
+    if not kwargs and len(args) == code.co_argcount and not code.co_kwonlyargcount and not (
+            code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS)):
+        return dict(zip(code.co_varnames, args))  # positional: what bind would say
     bound = inspect.signature(func).bind(*args, **kwargs)
     bound.apply_defaults()
     return bound.arguments
