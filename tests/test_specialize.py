@@ -1031,3 +1031,16 @@ def arr_of(shape, seed):
 def compiled_in_mode(f, wrt, mode):
     keys = [k for k in api._compiled.get(f, {}) if k[:2] == (mode, wrt)]
     return {k[3] for k in keys if len(k) > 3}, any(len(k) == 3 for k in keys)
+
+
+def carried_flag(x, b):
+    i = 0
+    for t in range(2):
+        i = t > 0  # an integer before the loop, a boolean after it: x[True] adds an axis
+    return np.sum(x[i] + b)
+
+
+def test_a_loop_carried_integer_may_not_stay_one():
+    x, b = np.array([0.5, 1.0, 2.0]), np.array([0.1, 0.2, 0.3])
+    g = sg.grad(carried_flag, wrt=(0, 1))
+    check(carried_flag, (x, b), g(x, b), (0, 1))

@@ -328,6 +328,8 @@ def _loop(stmt, ops, found: Shapes) -> None:
         start = dict(found.version)
         for name in changed - carried:
             found.version[name] = found.fresh()
+        for name in carried:  # its shape, not its value (an integer may not stay one)
+            _rename(found, name, start[name])
         _target(stmt, found)
         _block(stmt.body, ops, found)
         _block(stmt.orelse, ops, found)
@@ -339,7 +341,15 @@ def _loop(stmt, ops, found: Shapes) -> None:
     for name in changed - carried:  # after the loop: nothing known of the others
         found.version[name] = found.fresh()
     for name in carried:
-        found.version[name] = start[name]
+        _rename(found, name, start[name])
+
+
+def _rename(found: Shapes, name: str, like: int) -> None:
+    """A new version of ``name`` with the shape of the version ``like``."""
+    version = found.fresh()
+    found.like(version, like)
+    found.version[name] = version
+    found.history.setdefault(name, set()).add(version)
 
 
 def _target(stmt, found: Shapes) -> None:
