@@ -1044,3 +1044,14 @@ def test_a_loop_carried_integer_may_not_stay_one():
     x, b = np.array([0.5, 1.0, 2.0]), np.array([0.1, 0.2, 0.3])
     g = sg.grad(carried_flag, wrt=(0, 1))
     check(carried_flag, (x, b), g(x, b), (0, 1))
+
+
+def a_comparison_as_index(x, b, n):
+    i = n > 0  # a boolean: x[True] adds an axis
+    return np.sum(x[i] + b)
+
+
+def test_a_comparison_of_integers_is_no_integer_index():
+    x, b = np.array([0.5, 1.0, 2.0]), np.array([0.1, 0.2, 0.3])
+    g = sg.grad(a_comparison_as_index, wrt=(0, 1))
+    check(a_comparison_as_index, (x, b, 2), g(x, b, 2), (0, 1))

@@ -52,7 +52,10 @@ def result(value, op, found) -> int:
     if isinstance(value, gast.BinOp):
         return _binary(value, found)
     if isinstance(value, gast.UnaryOp):
-        return _like(found, _operand(value.operand, found))
+        version = _like(found, _operand(value.operand, found))
+        if isinstance(value.op, gast.Not):
+            found.integers.discard(version)  # a boolean
+        return version
     if isinstance(value, gast.Subscript):
         return _subscript(value, found)
     if isinstance(value, (gast.Tuple, gast.List)):
@@ -110,10 +113,7 @@ def broadcast(found, versions) -> int:
     for axis in range(rank):
         present = [s[len(s) - rank + axis] for s in shapes if len(s) - rank + axis >= 0]
         out.append(_one_dim(found, present))
-    version = found.fresh(out)
-    if all(v in found.integers for v in versions):
-        found.integers.add(version)
-    return version
+    return found.fresh(out)
 
 
 def _one_dim(found, dims) -> int:
@@ -134,9 +134,8 @@ def _binary(value, found) -> int:
     if isinstance(value.op, gast.MatMult):
         return matmul(found, left, right)
     version = broadcast(found, [left, right])
-    if not (type(value.op) in _ARITHMETIC and left in found.integers
-            and right in found.integers):
-        found.integers.discard(version)
+    if type(value.op) in _ARITHMETIC and left in found.integers and right in found.integers:
+        found.integers.add(version)  # (not a comparison's boolean, nor a division)
     return version
 
 
