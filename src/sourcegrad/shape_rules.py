@@ -260,6 +260,8 @@ def _numbers(found, args) -> int:
 
 
 def _reduction(found, call, operand, keywords) -> int:
+    if len(call.args) > 2:  # dtype, out, keepdims by position: not followed
+        return found.fresh()
     axis = keywords.get("axis", call.args[1] if len(call.args) > 1 else None)
     keep = keywords.get("keepdims")
     keep = False if keep is None else _static(keep)
