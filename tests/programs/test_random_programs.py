@@ -90,6 +90,8 @@ def load(source: str, tmp_path_factory):
 X = np.array([0.31, -0.83, 1.17, 0.46])
 Y = np.array([-0.62, 0.27, 0.94, -1.33])
 M = np.array([[0.21, -0.47, 0.88, -1.06], [0.53, 0.12, -0.74, 0.39], [-0.95, 0.66, 0.07, 1.23]])
+X6, Y6 = np.linspace(-1.1, 0.9, 6), np.linspace(0.7, -0.8, 6)
+M6 = np.linspace(-1.0, 1.2, 18).reshape(3, 6)
 
 
 @settings(max_examples=40, derandomize=True, deadline=None,
@@ -101,7 +103,13 @@ def test_random_program(source, tmp_path_factory):
     if not np.isfinite(value) or abs(value) > 1e6:
         return  # a program that overflows says nothing about derivatives
     sourcegrad.check_grads(f, (X, Y, M), modes=("reverse", "forward"), rtol=1e-4, atol=1e-6)
-    # grad runs code of its own (the seed folded in, the value left out): as vjp's
-    _, pullback = sourcegrad.vjp(f, X, Y, M)
-    for got, want in zip(sourcegrad.grad(f, wrt=(0, 1, 2))(X, Y, M), pullback(1.0)):
-        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+    # grad runs code of its own (the seed folded in, the value left out,
+    # specialized to the arguments' ranks): as vjp's; then on other lengths
+    # (the same grad object: its test of the arguments, another version)
+    g = sourcegrad.grad(f, wrt=(0, 1, 2))
+    for args in ((X, Y, M), (X6, Y6, M6)):
+        if not np.isfinite(f(*args)):
+            continue
+        _, pullback = sourcegrad.vjp(f, *args)
+        for got, want in zip(g(*args), pullback(1.0)):
+            np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
