@@ -121,3 +121,17 @@ def test_in_blocks_writes_each_block_where_it_belongs():
 def test_the_gradient_of_a_number_alone_is_not_in_blocks():
     text = specialized(two_arrays, 2, (large(10), large(10), 0.5)).text
     assert "in_blocks" not in text
+
+
+def test_numpys_error_settings_hold_in_every_block(monkeypatch):
+    """np.errstate is the caller's context: the threads run in copies of it."""
+    monkeypatch.setenv("SOURCEGRAD_THREADS", "2")
+    x = large(4 * runtime.BLOCKS)
+    x[-1] = 1e200  # overflows in the last block (another thread's)
+    with np.errstate(over="raise"):
+        with pytest.raises(FloatingPointError):
+            sg.grad(squares_exp)(x)
+
+
+def squares_exp(x):
+    return np.sum(np.exp(x * x))

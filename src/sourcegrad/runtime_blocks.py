@@ -12,6 +12,7 @@ True
 
 from __future__ import annotations
 
+import contextvars
 import os
 import threading
 
@@ -70,7 +71,9 @@ def in_blocks(grad, args, blocked, rows_of=None):
 
 
 def _share(work, items) -> None:
-    """``work`` on parts of ``items``, one part per thread (this one too)."""
+    """``work`` on parts of ``items``, one part per thread (this one too); each
+    thread runs in a copy of the caller's context, so NumPy's error settings
+    (``np.errstate``) hold there too."""
     count = min(_threads(), len(items))
     parts = [items[k::count] for k in range(count)] if count else []
     errors = []
@@ -81,7 +84,8 @@ def _share(work, items) -> None:
         except BaseException as exc:  # raised again in the calling thread
             errors.append(exc)
 
-    threads = [threading.Thread(target=run, args=(p,)) for p in parts[1:]]
+    threads = [threading.Thread(target=contextvars.copy_context().run, args=(run, p))
+               for p in parts[1:]]
     for thread in threads:
         thread.start()
     if parts:
