@@ -127,7 +127,7 @@ def test_numpys_error_settings_hold_in_every_block(monkeypatch):
     """np.errstate is the caller's context: the threads run in copies of it."""
     monkeypatch.setenv("SOURCEGRAD_THREADS", "2")
     x = large(4 * runtime.BLOCKS)
-    x[-1] = 1e200  # overflows in the last block (another thread's)
+    x[2 * (1 << 14) + 5] = 1e200  # overflows in block 2: the other thread's
     with np.errstate(over="raise"):
         with pytest.raises(FloatingPointError):
             sg.grad(squares_exp)(x)
