@@ -422,8 +422,9 @@ def vjp(func, *args, **kwargs):
 def _params_of(func, args, kwargs) -> dict:
     """The arguments of a call of ``func``, by parameter name (defaults too)."""
     code = getattr(func, "__code__", None)
+    flags = inspect.CO_VARARGS | inspect.CO_VARKEYWORDS
     if code is not None and not kwargs and len(args) == code.co_argcount and not (
-            code.co_kwonlyargcount or code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS)):
+            code.co_kwonlyargcount or code.co_flags & flags):
         return dict(zip(code.co_varnames, args))  # positional: what bind would say
     bound = inspect.signature(func).bind(*args, **kwargs)
     bound.apply_defaults()

@@ -44,8 +44,8 @@ from . import runtime
 #: of ``reverse``).
 REVERSE_STAGES = (
     "parse", "check", "closures", "comprehensions", "lower", "normalize", "single_assignment",
-    "activity", "shapes", "hoist", "reverse", "accumulate", "optimize", "specialize", "blocks", "emit",
-    "load",
+    "activity", "shapes", "hoist", "reverse", "accumulate", "optimize", "specialize", "blocks",
+    "emit", "load",
 )  # hoist, accumulate, specialize and blocks: in grad's own function only
 
 
