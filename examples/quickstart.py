@@ -30,8 +30,8 @@ def main():
     sg.check_grads(loss, (W, b, x, y))
     print("gradients agree with finite differences")
 
-    print("\ngenerated code:\n")
-    print(sg.source(loss, wrt=("W", "b")))
+    print("\nthe code sg.grad(loss, wrt=('W', 'b')) runs for these arguments:\n")
+    print(sg.source(loss, mode="gradient", wrt=("W", "b"), args=(W, b, x, y)))
 
 
 if __name__ == "__main__":

@@ -987,8 +987,9 @@ def test_source_shows_the_version_grad_runs():
     assert text == specialized(rnn, (0, 1, 2), args).text
     assert "raise Unspecialized" in text and "raise Unspecialized" not in sg.source(
         rnn, mode="gradient", wrt=(0, 1, 2))
-    with pytest.raises(sg.SourceGradError, match="mode='gradient'"):
-        sg.source(rnn, wrt=0, args=args)
+    with pytest.raises(sg.SourceGradError, match="mode='gradient' or 'reverse'"):
+        sg.source(rnn, mode="forward", wrt=0, args=args)
+    assert "raise Unspecialized" in sg.source(rnn, wrt=0, args=args)  # value_and_grad's
 
 
 def product_sum(W, x):

@@ -492,13 +492,13 @@ def _unaliased(grads, args, cotangent) -> tuple:
 
 
 def source(func, mode="reverse", wrt=0, args=None) -> str:
-    """The text of the generated derivative module; with ``args`` (mode
-    "gradient"), of ``grad``'s function specialized to arguments like them,
-    the one ``grad(func, wrt)(*args)`` runs."""
+    """The text of the generated derivative module; with ``args`` (modes
+    "gradient" and "reverse"), of the function specialized to arguments like
+    them, the one ``grad(func, wrt)(*args)`` (or ``value_and_grad``) runs."""
     if args is not None:
-        if mode != "gradient":
-            raise SourceGradError("source: args= goes with mode='gradient' (grad's function "
-                                  "specialized to such arguments)")
+        if mode not in ("gradient", "reverse"):
+            raise SourceGradError("source: args= goes with mode='gradient' or 'reverse' "
+                                  "(grad's or value_and_grad's code for such arguments)")
         return derivative(func, wrt, mode, signature=Signature.of(args)).text
     return derivative(func, wrt, mode).text
 
