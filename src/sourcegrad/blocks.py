@@ -32,7 +32,7 @@ computed by the same operations as without blocks.
 >>> print(to_source(in_blocks(grad, ["x"])))
 def grad_f(x, c):
     # elementwise: a large array goes in blocks, on every core
-    if x.size >= BLOCKS:
+    if x.size >= BLOCKS and x.shape[0] > 1:
         return in_blocks(grad_f, (x, c), (0,))
     return c * np.cos(x)
 """
@@ -115,9 +115,8 @@ def in_blocks(grad: gast.FunctionDef, arrays: list, wrt=None) -> gast.FunctionDe
         _tuple([gast.Constant(value=params.index(a), kind=None) for a in arrays])])
     if wrt is not None:
         call.args.append(_tuple([gast.Constant(value=w in arrays, kind=None) for w in wrt]))
-    test = gast.Compare(left=gast.Attribute(value=_load(arrays[0]), attr="size",
-                                            ctx=gast.Load()),
-                        ops=[gast.GtE()], comparators=[_load("BLOCKS")])
+    test = gast.parse(f"{arrays[0]}.size >= BLOCKS and {arrays[0]}.shape[0] > 1",
+                      mode="eval").body  # (a block of one row runs as it is)
     branch = gast.If(test=test, body=[gast.Return(value=call)], orelse=[])
     at = next((i for i, s in enumerate(grad.body) if not _guard(s)), len(grad.body))
     grad.body[at:at] = [comment("elementwise: a large array goes in blocks, on every core"),

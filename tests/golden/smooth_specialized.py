@@ -10,7 +10,7 @@ def grad_smooth(x):
     if x.__class__ is not ndarray or x.ndim != 1:
         raise Unspecialized
     # elementwise: a large array goes in blocks, on every core
-    if x.size >= BLOCKS:
+    if x.size >= BLOCKS and x.shape[0] > 1:
         return in_blocks(grad_smooth, (x,), (0,))
     # primal
     sin = np.sin(x)
