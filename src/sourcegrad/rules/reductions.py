@@ -17,7 +17,7 @@ from ..runtime import (
     prod_tangent, rebroadcast, sign_safe_div, unbroadcast, uncumsum, unreduce, unsum, var_grad,
     var_tangent,
 )
-from .registry import d, forward, reverse
+from .registry import d, forward, ndim, reverse
 
 
 @reverse(np.sum)

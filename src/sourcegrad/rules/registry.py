@@ -13,8 +13,9 @@ tangent of an inactive input is zero, and is dropped.  Both rules of a
 primitive sit side by side in their family's module.
 
 An ``if`` in a template is a compile-time specialisation: its test may only
-read parameters, and it is decided when every parameter it reads is bound to
-a constant.  When it cannot be decided the ``else`` branch is taken, so the
+read parameters (and ``ndim(x)``, a parameter's rank where the shapes
+analysis knows it), and it is decided when every parameter it reads is bound
+to a constant.  When it cannot be decided the ``else`` branch is taken, so the
 ``else`` branch must be correct in every case.
 """
 
@@ -40,6 +41,13 @@ class _Derivative:
 
 
 d = _Derivative()
+
+
+def ndim(x):  # pragma: no cover - never executed
+    """In a template's static ``if``: the rank of the parameter ``x`` that the
+    shapes analysis knows where the rule is inlined (unknown: the test is not
+    decided, and the ``else`` branch is taken)."""
+    raise RuntimeError("ndim(...) only has a meaning inside a rule template's test")
 
 
 @dataclass(frozen=True)
