@@ -277,6 +277,9 @@ def value_and_grad(func, wrt=0):
         except Unspecialized:
             d, (value, grads) = _respecialized(func, wrt, d, args, kwargs, "reverse")
             last[:] = [d]
+        if not kwargs and _ready((grads,) if single else grads, args,
+                                 (d.first,) if single else d.positions):
+            return value, grads  # (the common case, checked as below)
         grads = _matched(d, args, kwargs, grads, single)
         if single:
             return value, _fresh(grads, args, kwargs)
