@@ -39,10 +39,9 @@ def grad_f(W, hs, bys):
 from __future__ import annotations
 
 import gast
-import numpy as np
 
 from .names import Namer, identifiers
-from .trees import clone, in_place
+from .trees import allocates, clone, in_place
 
 
 def defer_accumulations(fn: gast.FunctionDef) -> gast.FunctionDef:
@@ -161,10 +160,10 @@ def _accumulation(stmt):
 
 def _column(node):
     """``g`` if ``node`` is ``g[:, None]`` (``g`` a name or an item of one)."""
-    if not (isinstance(node, gast.Subscript) and isinstance(node.slice, gast.Tuple)):
+    if not (isinstance(node, gast.Subscript) and isinstance(node.slice, gast.Tuple)
+            and len(node.slice.elts) == 2):
         return None
-    whole, new = (node.slice.elts + [None, None])[:2] if len(node.slice.elts) == 2 else (None,
-                                                                                       None)
+    whole, new = node.slice.elts
     if (isinstance(whole, gast.Slice) and whole.lower is None and whole.upper is None
             and whole.step is None and isinstance(new, gast.Constant) and new.value is None
             and _simple(node.value)):
@@ -209,26 +208,11 @@ def shared_with_updates(fn) -> set:
 
 
 def _aliased(value) -> set:
-    """Names whose memory ``value`` may share: none for arithmetic and NumPy's
-    ufuncs and reductions (new arrays), else every name it reads."""
-    if isinstance(value, (gast.BinOp, gast.UnaryOp, gast.Compare, gast.Constant)):
-        return set()
-    if isinstance(value, gast.Call) and _fresh_call(value.func):
+    """Names whose memory ``value`` may share: none for a new array
+    (``trees.allocates``) or a constant, else every name it reads."""
+    if isinstance(value, gast.Constant) or allocates(value):
         return set()
     return _names(value, gast.Load) - {"np", "math"}
-
-
-def _fresh_call(func) -> bool:
-    if not (isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name)
-            and func.value.id == "np"):
-        return func.id in ("zeros_like", "outer_sum", "matmul_left_sum") if isinstance(
-            func, gast.Name) else False
-    found = getattr(np, func.attr, None)
-    return isinstance(found, np.ufunc) or func.attr in _NEW_ARRAYS
-
-
-_NEW_ARRAYS = {"sum", "mean", "prod", "max", "min", "zeros", "ones", "zeros_like", "ones_like",
-               "array", "copy", "outer", "dot", "matmul", "stack", "concatenate", "full"}
 
 
 def _is_append(node) -> bool:

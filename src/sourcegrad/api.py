@@ -27,8 +27,9 @@ _ndarray = np.ndarray
 class Derivative:
     """A loaded generated function and what the API needs to call it."""
 
-    def __init__(self, func, loaded, compile):
+    def __init__(self, func, loaded, compile, options=()):
         self.func, self.loaded, self._compile = func, loaded, compile
+        self.options = options  # (mode, wrt, split[, signature's parameters])
         found, module = loaded.manifest, loaded.module
         for name, (defaults, kwdefaults) in loaded.restored.defaults.items():
             generated = getattr(module, name)
@@ -139,8 +140,8 @@ def derivative(func, wrt=0, mode="reverse", split=False, signature=None) -> Deri
 
 def variant(func, options: tuple):
     """The generated module's name stem for ``options`` (mode, wrt, split, and
-    the parameters of a signature for "gradient"), and a function that
-    compiles it.  Modes: "reverse" (the value and the gradient, for any
+    for "gradient" and "reverse" perhaps the parameters of a signature), and
+    a function that compiles it.  Modes: "reverse" (the value and the gradient, for any
     seed), "gradient" (``grad``'s: the seed 1.0 folded in, the value left out
     where the output is provably a scalar), "forward", "batched" (see
     ``batched_jacobian``)."""
@@ -149,7 +150,6 @@ def variant(func, options: tuple):
 
     def compile():
         from . import pipeline  # the compiler is imported when something is compiled
-        from .signature import Signature
 
         if mode in ("forward", "batched"):
             return pipeline.compile_forward(func, wrt, batched=mode == "batched")
@@ -164,9 +164,7 @@ def variant(func, options: tuple):
 
 def _derivative(func, options) -> Derivative:
     stem, compile = variant(func, options)
-    found = Derivative(func, load(func, options, stem, compile), compile)
-    found.options = options
-    return found
+    return Derivative(func, load(func, options, stem, compile), compile, options)
 
 
 def _code_like(value) -> bool:

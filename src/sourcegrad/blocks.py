@@ -1,10 +1,11 @@
-"""Stage 6d, blocks: an elementwise gradient of a large array, block by block.
+"""Stage 6c, blocks: an elementwise gradient of a large array, block by block.
 
 Invariant established: when the source is a sum of elementwise operations
 (``np.sum(np.sin(x) * np.exp(-x * x) + x ** 2)``: every value has the shape
 of the array parameters, which all have one shape, or is a number), the
 gradient of element ``i`` depends on element ``i`` of the arguments only.
-``grad``'s specialized function then starts, for arrays of at least
+``grad``'s specialized function then starts (after its test of the
+arguments, see ``specialize``), for arrays of at least
 ``runtime.BLOCKS`` elements, by handing itself to ``in_blocks``: the same
 code runs on blocks of rows small enough to stay in the processor's cache,
 on every core (NumPy's ufuncs release the interpreter's lock), and the
@@ -42,7 +43,7 @@ from __future__ import annotations
 import gast
 import numpy as np
 
-from .emit import comment, comment_text, is_comment
+from .emit import comment
 from .names import dotted
 from .trees import clone
 
@@ -118,9 +119,7 @@ def in_blocks(grad: gast.FunctionDef, arrays: list, wrt=None) -> gast.FunctionDe
     test = gast.parse(f"{arrays[0]}.size >= BLOCKS and {arrays[0]}.shape[0] > 1",
                       mode="eval").body  # (a block of one row runs as it is)
     branch = gast.If(test=test, body=[gast.Return(value=call)], orelse=[])
-    at = next((i for i, s in enumerate(grad.body) if not _guard(s)), len(grad.body))
-    grad.body[at:at] = [comment("elementwise: a large array goes in blocks, on every core"),
-                        branch]
+    grad.body[:0] = [comment("elementwise: a large array goes in blocks, on every core"), branch]
     return grad
 
 
@@ -130,10 +129,3 @@ def _load(name):
 
 def _tuple(elts):
     return gast.Tuple(elts=elts, ctx=gast.Load())
-
-
-def _guard(stmt) -> bool:
-    """A statement of ``specialize``'s test (or its comment)."""
-    if isinstance(stmt, gast.If):
-        return len(stmt.body) == 1 and isinstance(stmt.body[0], gast.Raise)
-    return is_comment(stmt) and "specialized" in comment_text(stmt)

@@ -59,8 +59,7 @@ def hoist(fn: gast.FunctionDef, shapes) -> gast.FunctionDef:
 
 
 def _find(body, shapes, plans) -> None:
-    """``plans[id(loop)]``: the loop's hoistable products, each as
-    ``(statement, matrix, rows array, matrix first?)``."""
+    """``plans[id(loop)]``: the loop's hoistable products (see ``_plan``)."""
     for stmt in body:
         if isinstance(stmt, gast.For) and isinstance(stmt.target, gast.Name):
             found = _products(stmt, shapes)
@@ -96,8 +95,9 @@ def _products(loop: gast.For, shapes) -> list:
 
 
 def _plan(stmt, left, right, items, changed, shapes):
-    """``(stmt, matrix, rows, matrix first?)`` for ``U @ X[t]`` (a matrix ``U``)
-    or ``X[t] @ V``, where the ranks allow; else ``None``."""
+    """``(stmt, matrix, rows array, matrix first?, rank of X[t])`` for
+    ``U @ X[t]`` (a matrix ``U``) or ``X[t] @ V``, where the ranks allow;
+    else ``None``."""
     if right in items and left not in changed and left not in items:
         matrix, rows, first = left, items[right], True
     elif left in items and right not in changed and right not in items:
@@ -116,8 +116,8 @@ def _rewrite(body, plans, twins, namer) -> list:
         if isinstance(stmt, (gast.If, gast.For, gast.While)):
             stmt.body = _rewrite(stmt.body, plans, twins, namer)
             stmt.orelse = _rewrite(stmt.orelse, plans, twins, namer)
-        for plan in plans.get(id(stmt), ()):
-            out.extend(_before(stmt, [twins[id(plan[0])]] + list(plan[1:]), namer))
+        for product, *rest in plans.get(id(stmt), ()):
+            out.extend(_before(stmt, (twins[id(product)], *rest), namer))
         out.append(stmt)
     return out
 

@@ -38,15 +38,16 @@ from .shapes import shapes
 from .specialize import new_array, specialize
 from .cache import Origins, manifest
 from .ssa import single_assignment
+from .trees import allocates
 from . import runtime
 
 #: The stages of reverse mode, in order (forward mode runs ``forward`` in place
 #: of ``reverse``).
 REVERSE_STAGES = (
     "parse", "check", "closures", "comprehensions", "lower", "normalize", "single_assignment",
-    "activity", "shapes", "hoist", "reverse", "accumulate", "optimize", "specialize", "blocks",
+    "activity", "shapes", "hoist", "reverse", "accumulate", "optimize", "blocks", "specialize",
     "emit", "load",
-)  # hoist, accumulate, specialize and blocks: in grad's own function only
+)  # hoist, accumulate, blocks and specialize: in grad's own function only
 
 
 @dataclass
@@ -135,7 +136,7 @@ def compile_reverse(func, wrt=0, split=False, value=True, signature=None) -> Com
     ``adjoint_<name>`` (see ``reverse.reverse_split``).  Without ``value``,
     ``grad_<name>`` is ``grad``'s (see ``reverse.reverse``): the manifest's
     ``value`` says whether it still returns the output.  A ``signature``
-    (``shapes.Signature``) specializes ``grad_<name>`` to the parameters'
+    (``signature.Signature``) specializes ``grad_<name>`` to the parameters'
     ranks: it starts by checking them (see ``specialize``)."""
     unit = Unit()
     parsed, fn, ops, active, names, single = _front(func, wrt)
@@ -165,13 +166,12 @@ def compile_reverse(func, wrt=0, split=False, value=True, signature=None) -> Com
 
 
 def _specialized(grad_fn, fn, found, signature, returns_value, wrt, single):
-    """``grad_fn`` testing its arguments first (``specialize``), and taking
-    large arrays in blocks where it works element by element (``blocks``)."""
-    grad_fn = specialize(grad_fn, signature, found.assumptions(_positional(fn)))
+    """``grad_fn`` taking large arrays in blocks where it works element by
+    element (``blocks``), after testing its arguments (``specialize``)."""
     arrays = [] if returns_value else elementwise(fn, found)
-    if not arrays or (single and wrt[0] not in arrays):  # (a number's gradient alone)
-        return grad_fn
-    return in_blocks(grad_fn, arrays, None if single else wrt)
+    if arrays and not (single and wrt[0] not in arrays):  # (not a number's gradient alone)
+        grad_fn = in_blocks(grad_fn, arrays, None if single else wrt)
+    return specialize(grad_fn, signature, found.assumptions(_positional(fn)))
 
 
 def _hoisted(fn, ops, active, found, names, parsed, signature):
@@ -255,20 +255,8 @@ def _refuse_argument_writes(parsed) -> None:
                     UnsupportedSyntaxError, node,
                     f"{parsed.node.name} writes into its argument {node.value.id}, which "
                     "belongs to its caller; copy it first or return a new array")
-        if isinstance(stmt, gast.Assign) and _new_array(stmt.value):
+        if isinstance(stmt, gast.Assign) and allocates(stmt.value):
             arguments -= {t.id for t in stmt.targets if isinstance(t, gast.Name)}
-
-
-_NEW = {"copy", "array", "zeros", "ones", "empty", "full", "zeros_like", "ones_like",
-        "empty_like", "full_like"}
-
-
-def _new_array(value) -> bool:
-    """Whether ``value`` is an array of its own: arithmetic, or a copy."""
-    if isinstance(value, (gast.BinOp, gast.UnaryOp)):
-        return True
-    func = value.func if isinstance(value, gast.Call) else None
-    return isinstance(func, gast.Attribute) and func.attr in _NEW
 
 
 def wrt_names(node: gast.FunctionDef, wrt, where):

@@ -27,7 +27,7 @@ __all__ = [
 ]
 
 
-#: The exact type the specialized code tests its arrays for (``type(x) is ndarray``).
+#: The exact type the specialized code tests its arrays for (``x.__class__ is ndarray``).
 ndarray = np.ndarray
 
 

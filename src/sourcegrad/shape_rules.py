@@ -107,7 +107,10 @@ def broadcast(found, versions) -> int:
     shapes = [found.dims(v) for v in versions]
     if any(s is None for s in shapes):
         arrays = {found.find(v) for v, s in zip(versions, shapes) if s != ()}
-        return _like(found, arrays.pop()) if len(arrays) == 1 else found.fresh()
+        version = found.fresh()
+        if len(arrays) == 1:  # the one array's shape (not what it holds)
+            found.like(version, arrays.pop())
+        return version
     rank = max(len(s) for s in shapes)
     out = []
     for axis in range(rank):

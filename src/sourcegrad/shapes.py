@@ -268,10 +268,11 @@ def shapes(fn: gast.FunctionDef, ops: dict, signature: Signature | None = None) 
 def _parameter(found: Shapes, name: str, entry) -> int:
     if entry is None:
         return found.fresh()
-    if entry[0] != "ndarray":
-        if entry[0] in ("int",):
-            found.integers.add(found.count + 1)
-        return found.fresh(())
+    if entry[0] != "ndarray":  # a number
+        version = found.fresh(())
+        if entry[0] == "int":
+            found.integers.add(version)
+        return version
     _, ndim, ones = entry
     dims = [found.new_dim((name, i)) for i in range(ndim)]
     for i in range(ndim):  # a length of 1 is kept (and checked): it broadcasts

@@ -1,6 +1,6 @@
-"""Stage 6c, specialize: ``grad``'s function checks what it was compiled for.
+"""Stage 6d, specialize: ``grad``'s function checks what it was compiled for.
 
-Invariant established: a function compiled for a ``shapes.Signature`` (the
+Invariant established: a function compiled for a ``signature.Signature`` (the
 ranks of the first call's arrays, the types of its numbers) starts with one
 test of its parameters, the types and ranks it assumed and every equality of
 lengths the shapes analysis assumed (``shapes.Shapes.assumptions``), and
@@ -28,10 +28,9 @@ def grad_f(W, x, s):
 from __future__ import annotations
 
 import gast
-import numpy as np
 
 from .emit import comment
-from .trees import clone
+from .trees import allocates, clone
 
 _NUMBERS = {"float": "float", "int": "int", "float64": "np.float64", "float32": "np.float32"}
 
@@ -60,14 +59,6 @@ def specialize(fn: gast.FunctionDef, signature, assumptions: list) -> gast.Funct
     guard += [gast.parse(f"if {test}:\n    raise Unspecialized").body[0] for test in tests]
     fn.body[:0] = guard
     return fn
-    guard = gast.parse(f"if not ({' and '.join(tests)}):\n    raise Unspecialized").body[0]
-    fn.body.insert(0, guard)
-    return fn
-
-
-#: Calls whose result is a new array (given arrays): NumPy's ufuncs aside.
-_NEW = {"sum", "dot", "matmul", "outer", "zeros_like", "outer_sum", "matmul_left_sum",
-        "in_blocks"}
 
 
 def new_array(fn: gast.FunctionDef) -> bool:
@@ -85,19 +76,11 @@ def new_array(fn: gast.FunctionDef) -> bool:
         return False
     name = last.value.id
     params = {a.id for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs}
+    stores = [n for n in gast.walk(fn) if isinstance(n, gast.Name) and n.id == name
+              and isinstance(n.ctx, gast.Store)]
     values = [node.value for node in gast.walk(fn) if isinstance(node, gast.Assign)
-              and any(isinstance(t, gast.Name) and t.id == name for t in node.targets)]
-    return name not in params and bool(values) and all(_allocates(v) for v in values)
-
-
-def _allocates(value) -> bool:
-    if isinstance(value, (gast.BinOp, gast.UnaryOp)):
-        return True
-    if not isinstance(value, gast.Call):
-        return False
-    func = value.func
-    name = func.attr if isinstance(func, gast.Attribute) else getattr(func, "id", None)
-    if isinstance(func, gast.Attribute) and not (
-            isinstance(func.value, gast.Name) and func.value.id == "np") and name != "sum":
-        return False
-    return name in _NEW or isinstance(getattr(np, name or "", None), np.ufunc)
+              and isinstance(node.targets[0], gast.Name) and node.targets[0].id == name]
+    updates = [node for node in gast.walk(fn) if isinstance(node, gast.AugAssign)
+               and isinstance(node.target, gast.Name) and node.target.id == name]
+    return (name not in params and bool(values) and len(stores) == len(values) + len(updates)
+            and all(allocates(v) for v in values))

@@ -1,4 +1,5 @@
-"""Copying syntax trees fast, and what a tree changes in place.
+"""Copying syntax trees fast; what a tree changes in place, and what makes a
+new array.
 
 ``clone`` is ``copy.deepcopy`` for gast trees: the compiler copies templates
 and expressions thousands of times for a long function, and the generic
@@ -15,6 +16,7 @@ Trees are trees here (no node is shared within one), so no memo is needed.
 from __future__ import annotations
 
 import gast
+import numpy as np
 
 
 def clone(node):
@@ -47,3 +49,36 @@ def in_place(tree) -> set:
               and node.func.id == "add_at" and node.args and isinstance(node.args[0], gast.Name)):
             out.add(node.args[0].id)
     return out
+
+
+#: NumPy functions besides its ufuncs, and runtime helpers, whose result is a
+#: new array (or a number): never memory of what they read.
+_NEW_ARRAYS = frozenset({
+    "sum", "mean", "prod", "max", "min", "dot", "matmul", "outer", "stack", "concatenate",
+    "array", "copy", "zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like",
+    "full_like"})
+_NEW_HELPERS = frozenset({"zeros_like", "outer_sum", "matmul_left_sum", "in_blocks"})
+
+
+def allocates(value) -> bool:
+    """Whether the expression ``value`` makes a new array (or number) that
+    shares no memory with what it reads: arithmetic, a comparison, a NumPy
+    ufunc or function of ``_NEW_ARRAYS`` (without ``copy=``), an array's
+    ``.sum(...)`` or ``.copy()``, a runtime helper that builds one.
+
+    >>> [allocates(gast.parse(e, mode="eval").body) for e in ("x * 2", "np.sin(x)", "x.T",
+    ...                                                       "x[1:]", "np.array(x, copy=False)")]
+    [True, True, False, False, False]
+    """
+    if isinstance(value, (gast.BinOp, gast.UnaryOp, gast.Compare)):
+        return True
+    if not isinstance(value, gast.Call) or any(k.arg == "copy" for k in value.keywords):
+        return False
+    func = value.func
+    if isinstance(func, gast.Name):
+        return func.id in _NEW_HELPERS
+    if not isinstance(func, gast.Attribute):
+        return False
+    if isinstance(func.value, gast.Name) and func.value.id == "np":
+        return func.attr in _NEW_ARRAYS or isinstance(getattr(np, func.attr, None), np.ufunc)
+    return func.attr in ("sum", "copy")  # an array's method
